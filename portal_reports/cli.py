@@ -74,6 +74,110 @@ def cli() -> None:
 
 # --- run command ---
 
+
+def _echo_parameters(nb_dir: str | None) -> None:
+    from pathlib import Path
+
+    from .runner import REPORTS, notebook_parameters
+
+    for report in REPORTS:
+        click.echo(f"{report}.ipynb")
+        for name, info in notebook_parameters(report, Path(nb_dir) if nb_dir else None).items():
+            kind = info.get("inferred_type_name") or "None"
+            help_text = info.get("help") or ""
+            click.echo(f"  {name}: {kind} (default {info.get('default')}) {help_text}".rstrip())
+
+
+@cli.command("run")
+@click.option("--month", help="Month to report, YYYY-MM. Default: the previous calendar month.")
+@click.option(
+    "--customer",
+    "customers",
+    multiple=True,
+    help="External customer id (repeatable, or comma-separated). Default: the whole account.",
+)
+@click.option(
+    "--all-customers",
+    is_flag=True,
+    help="Every customer: the sandbox's demo customers, or those in customers.toml.",
+)
+@click.option(
+    "--report",
+    "reports",
+    default="leads,revenue,asr",
+    show_default=True,
+    help="Reports to produce, comma-separated.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,pdf",
+    show_default=True,
+    help="Export formats, comma-separated.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output directory.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Notebooks run in parallel. Default: CPU count."
+)
+@click.option(
+    "--notebooks",
+    "nb_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Directory holding the report notebooks (default: the project's notebooks/).",
+)
+@click.option("--list-parameters", is_flag=True, help="Show each notebook's parameters and exit.")
+def run_command(
+    month, customers, all_customers, reports, formats, out_dir, workers, nb_dir, list_parameters
+):
+    """Execute the report notebooks with papermill and export them to HTML/PDF.
+
+    Writes <out>/<month>/<customer>/<report>.{ipynb,html,pdf} and a manifest.json per
+    customer ("all" when no customer is given). Exits non-zero if any report failed.
+    """
+    from .runner import FORMATS, REPORTS, run_reports, validate_choices
+
+    if list_parameters:
+        _echo_parameters(nb_dir)
+        return
+    from .dates import parse_month, previous_month
+
+    month = parse_month(month) if month else previous_month()
+    validate_choices("report", reports, REPORTS)
+    validate_choices("format", formats, FORMATS)
+    chosen = [c.strip() for item in customers for c in item.split(",") if c.strip()]
+    if all_customers:
+        if chosen:
+            raise click.UsageError("--all-customers and --customer exclude each other")
+        from .customers import all_customer_ids
+
+        chosen = all_customer_ids()
+    runs = run_reports(
+        month,
+        chosen or None,
+        reports,
+        formats,
+        out_dir,
+        workers=workers,
+        nb_dir=nb_dir,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
+    failed = [o for r in runs for o in r.outcomes if not o.ok]
+    for run in runs:
+        state = "ok" if run.ok else "FAILED"
+        click.echo(f"{run.directory}: {state} (manifest {run.manifest_path})")
+    if failed:
+        for outcome in failed:
+            click.echo(f"Error: {outcome.message}", err=True)
+        sys.exit(1)
+
+
 # --- email command ---
 
 # --- attributes commands ---

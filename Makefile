@@ -1,0 +1,63 @@
+# portal-reports — `make report` runs the main job, `make test` runs the checks.
+# Each target installs what it needs into .venv (created on first use).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+MONTH    ?=
+CUSTOMER ?=
+OUT      ?= reports
+
+RUN_ARGS := --out $(OUT) $(if $(MONTH),--month $(MONTH)) \
+            $(if $(CUSTOMER),--customer $(CUSTOMER),--all-customers)
+
+.PHONY: help install report email lab test lint format benchmark clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@scripts/check-system-libs
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-lab: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[lab]'
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv and install the package
+
+report: $(VENV)/.installed  ## write every customer's leads/revenue/ASR reports (HTML+PDF); MONTH=, CUSTOMER= narrow it
+	$(BIN)/portal-reports run $(RUN_ARGS)
+
+email: $(VENV)/.installed  ## email the month's PDF reports to each customer (SMTP_* env vars)
+	$(BIN)/portal-reports email $(if $(MONTH),--month $(MONTH)) $(if $(CUSTOMER),--customer $(CUSTOMER)) --reports-dir $(OUT)
+
+lab: $(VENV)/.installed-lab  ## open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(VENV)/.installed-test  ## ruff lint and format check
+	$(BIN)/ruff check portal_reports tests benchmarks
+	$(BIN)/ruff format --check portal_reports tests benchmarks
+
+test: lint  ## lint, then the whole test suite
+	$(BIN)/pytest -n 2 --dist loadfile
+
+format: $(VENV)/.installed-test  ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix portal_reports tests benchmarks
+	$(BIN)/ruff format portal_reports tests benchmarks
+
+benchmark: $(VENV)/.installed-test  ## run the benchmarks under benchmarks/
+	$(BIN)/python benchmarks/fetch.py
+	$(BIN)/python benchmarks/reports.py
+
+clean:  ## remove reports and caches (keeps .venv)
+	rm -rf $(OUT) .pytest_cache .ruff_cache

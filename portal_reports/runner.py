@@ -1,0 +1,374 @@
+"""Run the report notebooks with papermill and export them: one data fetch per customer-month.
+
+Layout: ``<out>/<month>/<customer or "all">/`` holds ``data.json`` (what was fetched), each
+report's executed ``.ipynb``, its ``.html``/``.pdf``, ``chart.png`` and ``manifest.json``.
+Notebooks of all customers run in parallel worker processes (one per core by default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._io import atomic_path, atomic_write, sha256_file
+from .dates import parse_month, previous_month
+from .errors import ConfigError, NotebookExecutionError, PortalError
+
+REPORTS: tuple[str, ...] = ("leads", "revenue", "asr")
+FORMATS: tuple[str, ...] = ("html", "pdf")
+REPORT_TITLES = {"leads": "Leads report", "revenue": "Revenue report", "asr": "ASR report"}
+ALL_CUSTOMERS_DIR = "all"
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def notebooks_dir() -> Path:
+    """Where the report notebooks live (``PORTAL_REPORTS_NOTEBOOKS`` overrides)."""
+    return Path(os.environ.get("PORTAL_REPORTS_NOTEBOOKS") or _REPO / "notebooks")
+
+
+def _split(values: str | Iterable[str] | None) -> list[str]:
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def validate_choices(
+    kind: str, values: str | Iterable[str] | None, accepted: Sequence[str]
+) -> list[str]:
+    """Parse a comma list and check every item is accepted (all when empty), in given order."""
+    chosen = _split(values)
+    if not chosen:
+        return list(accepted)
+    unknown = [v for v in chosen if v not in accepted]
+    if unknown:
+        raise ConfigError(
+            f"unknown {kind} {', '.join(map(repr, unknown))}: accepted are {', '.join(accepted)}"
+        )
+    return list(dict.fromkeys(chosen))
+
+
+def notebook_parameters(report: str, nb_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The ``parameters`` cell of a report notebook: name -> {type, default, help}."""
+    import papermill
+
+    path = (nb_dir or notebooks_dir()) / f"{report}.ipynb"
+    return papermill.inspect_notebook(str(path))
+
+
+@dataclass
+class ReportOutcome:
+    """What happened to one report of one customer-month."""
+
+    customer: str | None
+    report: str
+    ok: bool
+    seconds: float
+    outputs: list[dict[str, str]] = field(default_factory=list)
+    error: NotebookExecutionError | None = None
+    message: str = ""
+
+
+@dataclass
+class CustomerRun:
+    """One customer-month: its directory, manifest and per-report outcomes."""
+
+    month: str
+    customer: str | None
+    directory: Path
+    outcomes: list[ReportOutcome] = field(default_factory=list)
+    manifest_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+
+def run_directory(out_dir: str | os.PathLike[str], month: str, customer: str | None) -> Path:
+    """``<out>/<month>/<customer or all>``."""
+    return Path(out_dir) / month / (customer or ALL_CUSTOMERS_DIR)
+
+
+def git_commit() -> str | None:
+    """The commit of the code that ran, when it runs from a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(_REPO), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _execute_report(job: dict[str, Any]) -> dict[str, Any]:
+    """Worker: execute one notebook with papermill, then export it. Returns a plain dict."""
+    import logging
+    import warnings
+
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from .export import export_formats
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    started = time.perf_counter()
+    run_dir = Path(job["run_dir"])
+    final_nb = run_dir / f"{job['report']}.ipynb"
+    result: dict[str, Any] = {"report": job["report"], "customer": job["customer"], "outputs": []}
+    with atomic_path(final_nb) as tmp_nb:
+        try:
+            papermill.execute_notebook(
+                job["input"],
+                str(tmp_nb),
+                parameters=job["parameters"],
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                cwd=str(run_dir),
+            )
+            failure = None
+        except PapermillExecutionError as exc:
+            failure = {
+                "cell": exc.exec_count,
+                "cell_index": exc.cell_index,
+                "ename": exc.ename,
+                "evalue": str(exc.evalue).splitlines()[0] if exc.evalue else "",
+            }
+        nb = nbformat.read(str(tmp_nb), as_version=4)
+        nb.metadata["portal_reports"] = job["metadata"]
+        nbformat.write(nb, str(tmp_nb))
+    result["notebook"] = final_nb.name
+    if failure is not None:  # no stale HTML/PDF from an earlier run may pass for this one
+        for fmt in FORMATS:
+            (run_dir / f"{job['report']}.{fmt}").unlink(missing_ok=True)
+    else:
+        written = export_formats(nb, job["formats"], run_dir, job["report"])
+        for fmt, path in written.items():
+            result["outputs"].append(
+                {"report": job["report"], "format": fmt, "path": Path(path).name}
+            )
+    result["failure"] = failure
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _provenance(data: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "package_version": __version__,
+        "git_commit": git_commit(),
+        "parameters": parameters,
+        "portal_base_url": data.base_url,
+        "fetched_at": data.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "data_sha256": data.sha256,
+    }
+
+
+def write_manifest(
+    run: CustomerRun, data: Any, provenance: dict[str, Any], extra_outputs: list[dict[str, str]]
+) -> Path:
+    """Write ``manifest.json`` for a customer-month, hashing every output file."""
+    from .metrics import manifest_figures
+
+    outputs = []
+    for entry in [o for oc in run.outcomes for o in oc.outputs] + extra_outputs:
+        path = run.directory / entry["path"]
+        outputs.append({**entry, "sha256": sha256_file(path)})
+    failed = [
+        {"report": o.report, "cell": o.error.cell if o.error else None, "error": o.message}
+        for o in run.outcomes
+        if not o.ok
+    ]
+    manifest = {
+        "month": run.month,
+        "customer": run.customer or ALL_CUSTOMERS_DIR,
+        "customer_name": data.customer_name,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "status": "failed" if failed else "ok",
+        "failed_reports": failed,
+        "outputs": outputs,
+        "figures": manifest_figures(data),
+        "provenance": provenance,
+    }
+    path = run.directory / "manifest.json"
+    atomic_write(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+ProgressFn = Callable[[str], None]
+
+
+def run_reports(
+    month: str | None = None,
+    customers: Sequence[str | None] | None = None,
+    reports: str | Iterable[str] | None = None,
+    formats: str | Iterable[str] | None = None,
+    out_dir: str | os.PathLike[str] = "reports",
+    *,
+    client: Any = None,
+    workers: int | None = None,
+    nb_dir: str | os.PathLike[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> list[CustomerRun]:
+    """Produce every requested report for every customer of ``month``; never raises for a
+    failing notebook (see each :class:`CustomerRun`), raises :class:`PortalError` for bad input
+    or a failed fetch before any kernel starts."""
+    from .client import PortalClient
+    from .dataset import fetch_month
+    from .plots import key_chart_png
+
+    month = parse_month(month) if month else previous_month()
+    chosen_reports = validate_choices("report", reports, REPORTS)
+    chosen_formats = validate_choices("format", formats, FORMATS)
+    nb_path = Path(nb_dir) if nb_dir else notebooks_dir()
+    for report in chosen_reports:
+        if not (nb_path / f"{report}.ipynb").is_file():
+            raise ConfigError(f"notebook for report {report!r} not found in {nb_path}")
+    customer_list: list[str | None] = list(customers) if customers else [None]
+    say = progress or (lambda _msg: None)
+
+    own_client = client is None
+    client = client or PortalClient(progress=False)
+    runs: list[CustomerRun] = []
+    jobs: list[dict[str, Any]] = []
+    prepared: dict[int, tuple[Any, dict[str, Any]]] = {}
+    try:
+        for customer in customer_list:
+            run_dir = run_directory(out_dir, month, customer)
+            say(f"{month} {customer or ALL_CUSTOMERS_DIR}: fetching data")
+            data = fetch_month(month, customer, client=client)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            data_path = run_dir / "data.json"
+            data.save(data_path)
+            parameters = {
+                "month": month,
+                "customer_id": customer,
+                "data_path": str(data_path.resolve()),
+            }
+            provenance = _provenance(
+                data,
+                {
+                    "month": month,
+                    "customer_id": customer,
+                    "reports": chosen_reports,
+                    "formats": chosen_formats,
+                },
+            )
+            run = CustomerRun(month, customer, run_dir)
+            runs.append(run)
+            prepared[len(runs) - 1] = (data, provenance)
+            generated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for report in chosen_reports:
+                jobs.append(
+                    {
+                        "run_index": len(runs) - 1,
+                        "customer": customer,
+                        "report": report,
+                        "input": str(nb_path / f"{report}.ipynb"),
+                        "run_dir": str(run_dir),
+                        "formats": chosen_formats,
+                        "parameters": parameters,
+                        "metadata": {
+                            "title": REPORT_TITLES.get(report, report.title()),
+                            "report": report,
+                            "customer_id": customer,
+                            "customer_name": data.customer_name,
+                            "month": month,
+                            "generated_at": generated,
+                            "provenance": provenance,
+                        },
+                    }
+                )
+    finally:
+        if own_client:
+            client.close()
+
+    _run_jobs(jobs, runs, workers, say)
+
+    for index, run in enumerate(runs):
+        data, provenance = prepared[index]
+        extra: list[dict[str, str]] = []
+        chart = run.directory / "chart.png"
+        with atomic_path(chart) as tmp:
+            key_chart_png(data, tmp)
+        extra.append({"report": "chart", "format": "png", "path": chart.name})
+        run.manifest_path = write_manifest(run, data, provenance, extra)
+    return runs
+
+
+def _run_jobs(
+    jobs: list[dict[str, Any]], runs: list[CustomerRun], workers: int | None, say: ProgressFn
+) -> None:
+    import multiprocessing
+
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(_execute_report, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            run = runs[job["run_index"]]
+            label = f"{job['customer'] or ALL_CUSTOMERS_DIR}/{job['report']}"
+            try:
+                result = future.result()
+            except PortalError as exc:
+                outcome = ReportOutcome(
+                    job["customer"], job["report"], False, 0.0, message=str(exc)
+                )
+                say(f"{label}: FAILED ({exc})")
+            except Exception as exc:  # export or worker crash: keep the other reports going
+                outcome = ReportOutcome(
+                    job["customer"],
+                    job["report"],
+                    False,
+                    0.0,
+                    message=f"{type(exc).__name__}: {exc}",
+                )
+                say(f"{label}: FAILED ({outcome.message})")
+            else:
+                failure = result["failure"]
+                if failure:
+                    error = NotebookExecutionError(
+                        job["report"],
+                        failure["cell"],
+                        failure["ename"],
+                        failure["evalue"],
+                        str(Path(job["run_dir"]) / result["notebook"]),
+                    )
+                    outcome = ReportOutcome(
+                        job["customer"],
+                        job["report"],
+                        False,
+                        result["seconds"],
+                        error=error,
+                        message=str(error),
+                    )
+                    say(f"{label}: FAILED — {error}")
+                else:
+                    outcome = ReportOutcome(
+                        job["customer"],
+                        job["report"],
+                        True,
+                        result["seconds"],
+                        outputs=result["outputs"],
+                    )
+                    formats = ", ".join(o["format"] for o in result["outputs"])
+                    say(f"{label}: done in {result['seconds']:.1f}s ({formats})")
+            run.outcomes.append(outcome)
+    for run in runs:
+        order = {r: i for i, r in enumerate(REPORTS)}
+        run.outcomes.sort(key=lambda o: order.get(o.report, 99))
