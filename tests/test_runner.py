@@ -1,0 +1,245 @@
+"""The runner end to end: real notebooks, real kernels, real PDFs, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import MONTH, SECRET
+from pypdf import PdfReader
+
+from portal_reports._io import sha256_file
+
+ROOT = Path(__file__).resolve().parent.parent
+CUSTOMER = "acme-dental"
+CODE_MARKERS = ("import ", "load_month", "def ", "portal_reports", "In [", "data_path")
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a subprocess (logs captured as a user sees them)."""
+    code = "from portal_reports.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, cwd=cwd, capture_output=True, text=True
+    )
+
+
+@pytest.fixture(scope="module")
+def sandbox_env(sandbox):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_"))}
+    env.update(PORTAL_BASE_URL=sandbox.url, PORTAL_SECRET=SECRET)
+    return env
+
+
+@pytest.fixture(scope="module")
+def run(sandbox_env, tmp_path_factory):
+    """One full run: the three reports of one customer-month, HTML and PDF."""
+    out = tmp_path_factory.mktemp("reports")
+    proc = cli(
+        "run", "--month", MONTH, "--customer", CUSTOMER, "--out", str(out), env=sandbox_env, cwd=out
+    )
+    assert proc.returncode == 0, proc.stderr
+    run_dir = out / MONTH / CUSTOMER
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    return {"proc": proc, "out": out, "dir": run_dir, "manifest": manifest}
+
+
+def sql_figures(sandbox, customer: str, month: str) -> dict[str, float]:
+    """The month's figures computed independently, in SQL on the sandbox's database."""
+    start, end = f"{month}-01T00:00:00Z", f"{month}-31T23:59:59Z"
+    with sandbox.connect() as db:
+        row = db.execute(
+            """SELECT count(*), coalesce(sum(is_lead), 0), round(coalesce(sum(revenue), 0), 2),
+                      round(coalesce(sum(asr_amount), 0), 2),
+                      round(coalesce(sum(opportunity_value), 0), 2), coalesce(sum(units), 0)
+               FROM sessions WHERE customer_id = ? AND created_at BETWEEN ? AND ?""",
+            (customer, start, end),
+        ).fetchone()
+    keys = [
+        "sessions_total",
+        "leads_total",
+        "revenue_total",
+        "asr_total",
+        "opportunity_value_total",
+        "units_total",
+    ]
+    return dict(zip(keys, row, strict=True))
+
+
+def test_manifest_figures_equal_the_database(run, sandbox):
+    figures = run["manifest"]["figures"]
+    expected = sql_figures(sandbox, CUSTOMER, MONTH)
+    for key, value in expected.items():
+        assert figures[key] == pytest.approx(value, abs=0.01), key
+    assert figures["sessions_listed"] == expected["sessions_total"]
+    assert expected["sessions_total"] > 100  # the month is not trivially empty
+
+
+def test_manifest_lists_every_output_with_its_hash(run):
+    manifest = run["manifest"]
+    assert manifest["month"] == MONTH and manifest["customer"] == CUSTOMER
+    assert manifest["status"] == "ok" and manifest["failed_reports"] == []
+    pairs = {(o["report"], o["format"]) for o in manifest["outputs"]}
+    assert {(r, f) for r in ("leads", "revenue", "asr") for f in ("html", "pdf")} <= pairs
+    for output in manifest["outputs"]:
+        assert sha256_file(run["dir"] / output["path"]) == output["sha256"]
+    prov = manifest["provenance"]
+    assert prov["package_version"] and prov["data_sha256"] == sha256_of_data(run["dir"])
+    assert prov["parameters"]["month"] == MONTH and prov["portal_base_url"].startswith(
+        "http://127."
+    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["generated_at"])
+
+
+def sha256_of_data(run_dir: Path) -> str:
+    from portal_reports.dataset import load_month
+
+    return load_month(MONTH, CUSTOMER, run_dir / "data.json").sha256
+
+
+def test_pdfs_have_pages_headline_figures_and_no_code(run):
+    figures = run["manifest"]["figures"]
+    texts = {}
+    for report in ("leads", "revenue", "asr"):
+        reader = PdfReader(run["dir"] / f"{report}.pdf")
+        assert len(reader.pages) >= 1
+        text = "\n".join(page.extract_text() for page in reader.pages)
+        texts[report] = text
+        for marker in CODE_MARKERS:
+            assert marker not in text, (report, marker)
+        assert "Traceback" not in text and "Warning" not in text
+        assert "Acme Dental Care" in text
+        assert re.search(r"Page 1 of \d+", text)
+        meta = reader.metadata
+        assert meta.title
+    assert f"{figures['sessions_total']:,}" in texts["leads"]
+    assert f"{figures['leads_total']:,}" in texts["leads"]
+    assert f"{round(figures['revenue_total']):,}" in texts["revenue"].replace(".00", "")
+
+
+def test_html_has_no_input_cells(run):
+    for report in ("leads", "revenue", "asr"):
+        html = (run["dir"] / f"{report}.html").read_text()
+        assert "jp-InputArea" not in html and "input_area" not in html
+        assert "load_month" not in html and "data_path" not in html
+        assert "<svg" in html or "data:image/png" in html  # charts are there
+
+
+def test_secret_appears_in_no_output(run):
+    assert SECRET not in run["proc"].stdout + run["proc"].stderr
+    files = [p for p in run["out"].rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".ipynb", ".html", ".pdf", ".json", ".png"}
+    for path in files:
+        assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_no_temporary_files_left(run):
+    assert not [p for p in run["out"].rglob("*.tmp")]
+    assert not [p for p in run["out"].rglob(".*") if p.is_file()]
+
+
+def test_executed_notebooks_carry_header_metadata(run):
+    nb = nbformat.read(run["dir"] / "leads.ipynb", as_version=4)
+    meta = nb.metadata["portal_reports"]
+    assert meta["customer_name"] == "Acme Dental Care" and meta["month"] == MONTH
+    params = nb.metadata["papermill"]["parameters"]
+    assert set(params) == {"month", "customer_id", "data_path"}
+
+
+def test_bad_month_is_one_line_error_before_any_kernel(sandbox_env, tmp_path):
+    proc = cli("run", "--month", "2024-13", "--out", str(tmp_path), env=sandbox_env, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "2024-13" in lines[0] and "YYYY-MM" in lines[0]
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "accepted"),
+    [("--report", "leads,profit", "leads, revenue, asr"), ("--format", "docx", "html, pdf")],
+)
+def test_unknown_report_or_format_lists_what_is_accepted(
+    sandbox_env, tmp_path, option, value, accepted
+):
+    proc = cli("run", option, value, "--out", str(tmp_path), env=sandbox_env, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert accepted in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_customer_is_a_clear_error(sandbox_env, tmp_path):
+    proc = cli(
+        "run", "--customer", "no-such-co", "--out", str(tmp_path), env=sandbox_env, cwd=tmp_path
+    )
+    assert proc.returncode != 0
+    assert "no-such-co" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert SECRET not in proc.stderr
+
+
+def test_wrong_secret_is_a_clear_error(sandbox_env, tmp_path):
+    env = {**sandbox_env, "PORTAL_SECRET": "wrong-" + SECRET}
+    proc = cli("run", "--customer", CUSTOMER, "--out", str(tmp_path), env=env, cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "401" in proc.stderr and SECRET not in proc.stderr
+
+
+def test_list_parameters_shows_defaults_and_help(sandbox_env, tmp_path):
+    proc = cli("run", "--list-parameters", env=sandbox_env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for report in ("leads", "revenue", "asr"):
+        assert f"{report}.ipynb" in proc.stdout
+    assert (
+        "month" in proc.stdout
+        and "customer_id" in proc.stdout
+        and "previous calendar month" in proc.stdout
+    )
+    assert "secret" not in proc.stdout.lower()
+
+
+@pytest.fixture
+def broken_notebooks(tmp_path):
+    """The real leads/revenue notebooks beside an asr notebook that fails in its third cell."""
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    for report in ("leads", "revenue"):
+        shutil.copy(ROOT / "notebooks" / f"{report}.ipynb", nb_dir)
+    nb = nbformat.read(ROOT / "notebooks" / "asr.ipynb", as_version=4)
+    failing = nbformat.v4.new_code_cell("raise ValueError('ASR source unavailable')")
+    nb.cells.insert(2, failing)
+    nbformat.write(nb, nb_dir / "asr.ipynb")
+    return nb_dir
+
+
+def test_failing_notebook_is_reported_and_others_finish(sandbox_env, tmp_path, broken_notebooks):
+    out = tmp_path / "out"
+    proc = cli(
+        "run",
+        "--month",
+        MONTH,
+        "--customer",
+        CUSTOMER,
+        "--format",
+        "html",
+        "--out",
+        str(out),
+        "--notebooks",
+        str(broken_notebooks),
+        env=sandbox_env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1
+    assert "'asr'" in proc.stderr and "cell" in proc.stderr
+    assert "ValueError: ASR source unavailable" in proc.stderr
+    run_dir = out / MONTH / CUSTOMER
+    assert (run_dir / "asr.ipynb").is_file()  # kept for debugging
+    assert not (run_dir / "asr.html").exists() and not (run_dir / "asr.pdf").exists()
+    assert (run_dir / "leads.html").is_file() and (run_dir / "revenue.html").is_file()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert [f["report"] for f in manifest["failed_reports"]] == ["asr"]
+    assert {o["report"] for o in manifest["outputs"]} == {"leads", "revenue", "chart"}
