@@ -1,0 +1,456 @@
+"""Export executed report notebooks to self-contained HTML and A4 PDF with the ``portal`` template.
+
+The template (``templates/portal/``) shows only what a customer reads: Markdown and rich outputs,
+never code, prompts, stderr, tracebacks or cells tagged ``parameters``/``injected-parameters``/
+``remove``/``hide``. The PDF is the same HTML laid out by WeasyPrint, so both formats match.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import os
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert.exporters import HTMLExporter
+from nbformat import NotebookNode
+from traitlets import default
+
+from . import __version__
+from ._io import atomic_write
+from .dates import month_label, parse_month, to_utc
+from .errors import ExportError, PortalError
+
+__all__ = [
+    "FORMATS",
+    "PDF_INFO_KEYS",
+    "PortalHTMLExporter",
+    "PortalPDFExporter",
+    "export_formats",
+    "export_notebook",
+    "html_to_pdf",
+    "render_html",
+    "report_header",
+    "templates_dir",
+]
+
+TEMPLATES_ENV = "PORTAL_REPORTS_TEMPLATES"
+FORMATS = ("html", "pdf")
+
+#: ``<meta name>`` written by the template -> key in the PDF document information dictionary.
+PDF_INFO_KEYS = {
+    "portal-report": "PortalReport",
+    "portal-customer": "PortalCustomer",
+    "portal-month": "PortalMonth",
+    "portal-provenance": "Provenance",
+}
+
+_NOISY_LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools", "fontTools.subset")
+_ACRONYMS = {"asr": "ASR", "kpi": "KPI", "kpis": "KPIs"}
+
+
+def templates_dir() -> Path:
+    """The directory holding the ``portal`` template (env ``PORTAL_REPORTS_TEMPLATES`` wins)."""
+    override = os.environ.get(TEMPLATES_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    here = Path(__file__).resolve().parent
+    candidates = (here.parent / "templates", here / "templates")  # checkout, then package data
+    return next((c for c in candidates if (c / "portal").is_dir()), candidates[0])
+
+
+# ---- header data ---------------------------------------------------------------------------
+
+
+def _title_from_name(name: str | None) -> str:
+    words = re.split(r"[\s_\-]+", (name or "").strip())
+    words = [_ACRONYMS.get(w.lower(), w) for w in words if w]
+    if not words:
+        return "Report"
+    title = " ".join(words)
+    title = title[0].upper() + title[1:]
+    return title if title.lower().endswith("report") else f"{title} report"
+
+
+def _month_label(month: Any) -> str:
+    try:
+        return month_label(str(month))
+    except PortalError:
+        return str(month)
+
+
+def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
+    """Header and document metadata for a notebook.
+
+    Reads ``nb.metadata["portal_reports"]`` (set by the runner); falls back to papermill's
+    parameters (``month``, ``customer_id``) and ``name`` (the notebook's file stem).
+    """
+    meta = nb.metadata.get("portal_reports") or {}
+    papermill = nb.metadata.get("papermill") or {}
+    params = papermill.get("parameters") or {}
+    month = meta.get("month") or params.get("month") or ""
+    with contextlib.suppress(PortalError):
+        month = parse_month(month) if month else ""
+    customer = meta.get("customer") or meta.get("customer_id") or params.get("customer_id") or ""
+    customer_name = meta.get("customer_name") or params.get("customer_name") or customer
+    customer_name = customer_name or "All customers"
+    title = meta.get("title") or nb.metadata.get("title") or _title_from_name(name)
+    label = meta.get("month_label") or (_month_label(month) if month else "")
+    generated = meta.get("generated_at") or papermill.get("end_time")
+    try:
+        generated_dt = to_utc(generated) if generated else datetime.now(UTC)
+    except PortalError:
+        generated_dt = datetime.now(UTC)
+    provenance = meta.get("provenance") or {}
+    report = meta.get("report") or name or title
+    parts = [p for p in (title, customer_name, label) if p]
+    keywords = [k for k in ("portal-reports", str(report), str(customer), str(month)) if k]
+    pdf_meta = {
+        "portal-report": str(report),
+        "portal-customer": str(customer or "all"),
+        "portal-month": str(month),
+    }
+    if provenance:
+        pdf_meta["portal-provenance"] = json.dumps(provenance, sort_keys=True, default=str)
+    return {
+        "title": str(title),
+        "customer": str(customer),
+        "customer_name": str(customer_name),
+        "month": str(month),
+        "month_label": str(label),
+        "generated_at": generated_dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_label": f"{generated_dt.day} {generated_dt:%B %Y}",
+        "provenance": provenance,
+        "document_title": " \u2014 ".join(parts),
+        "subject": f"{title} for {customer_name}" + (f", {label}" if label else ""),
+        "keywords": keywords,
+        "generator": f"portal-reports {__version__}",
+        "meta": {k: v for k, v in pdf_meta.items() if v},
+    }
+
+
+# ---- table polish --------------------------------------------------------------------------
+
+_NUM_RE = re.compile(
+    r"^[+\-\u2212]?[$\u20ac\u00a3]?\s?\d[\d,.\u00a0\u202f ]*(\s?%|\s?[$\u20ac\u00a3]|\s?[kKMB])?$"
+    r"|^\d+:\d{2}(:\d{2})?$"
+)
+_NEUTRAL = {"", "nan", "<na>", "nat", "none", "-", "\u2013", "\u2014", "n/a"}
+
+
+def _row_cells(tr: Any) -> list[Any]:
+    return tr.find_all(["th", "td"], recursive=False)
+
+
+def _drop_range_index(table: Any) -> None:
+    """Remove a pandas default 0..n-1 index column: it is clutter in a business table."""
+    body = table.find("tbody")
+    head = table.find("thead")
+    if body is None:
+        return
+    rows = body.find_all("tr", recursive=False)
+    firsts = [_row_cells(tr)[:1] for tr in rows]
+    if not rows or any(not f or f[0].name != "th" for f in firsts):
+        return
+    if [f[0].get_text(strip=True) for f in firsts] != [str(i) for i in range(len(rows))]:
+        return
+    head_rows = head.find_all("tr", recursive=False) if head else []
+    head_firsts = [_row_cells(tr)[:1] for tr in head_rows]
+    if any(
+        not f or f[0].get_text(strip=True) or int(f[0].get("colspan", 1)) > 1 for f in head_firsts
+    ):
+        return
+    for f in firsts + head_firsts:
+        f[0].decompose()
+
+
+def _merge_index_name_row(table: Any) -> None:
+    """Fold pandas' extra header row holding only the index name into the column-header row."""
+    head = table.find("thead")
+    rows = head.find_all("tr", recursive=False) if head else []
+    if len(rows) != 2:
+        return
+    top, bottom = (_row_cells(r) for r in rows)
+    if len(top) != len(bottom) or not bottom or top[0].get_text(strip=True):
+        return
+    if any(c.get_text(strip=True) for c in bottom[1:]) or int(top[0].get("colspan", 1)) > 1:
+        return
+    top[0].string = bottom[0].get_text(strip=True)
+    rows[1].decompose()
+
+
+def _mark_numbers(table: Any) -> None:
+    """Class numeric cells ``num`` (right-aligned) and text cells ``text``, per column."""
+    body = table.find("tbody")
+    if body is None:
+        return
+    rows = [_row_cells(tr) for tr in body.find_all("tr", recursive=False)]
+    width = max((len(r) for r in rows), default=0)
+    kinds: list[set[str]] = [set() for _ in range(width)]
+    for cells in rows:
+        for i, cell in enumerate(cells):
+            text = cell.get_text(strip=True)
+            if text.lower() not in _NEUTRAL:
+                kinds[i].add("num" if _NUM_RE.match(text) else "text")
+    numeric = [k == {"num"} for k in kinds]
+    for cells in rows:
+        for i, cell in enumerate(cells):
+            if cell.name == "td" and len(cells) == width:
+                cell["class"] = [*cell.get("class", []), "num" if numeric[i] else "text"]
+    head = table.find("thead")
+    if head is not None:
+        last = head.find_all("tr", recursive=False)[-1:]
+        for row in last:
+            cells = _row_cells(row)
+            if len(cells) == width:
+                for i, cell in enumerate(cells):
+                    if numeric[i]:
+                        cell["class"] = [*cell.get("class", []), "num"]
+
+
+def _polish_tables(html: str) -> str:
+    if "<table" not in html:
+        return html
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, features="html.parser")
+    for table in soup.find_all("table"):
+        if "dataframe" in (table.get("class") or []):
+            _drop_range_index(table)
+            _merge_index_name_row(table)
+        _mark_numbers(table)
+    return str(soup)
+
+
+# ---- exporters -----------------------------------------------------------------------------
+
+
+class PortalHTMLExporter(HTMLExporter):
+    """Self-contained business-report HTML (``--to portal_html``): no code, prompts or noise."""
+
+    export_from_notebook = "Portal report (HTML)"
+
+    @default("template_name")
+    def _template_name_default(self) -> str:
+        return "portal"
+
+    @default("extra_template_basedirs")
+    def _default_extra_template_basedirs(self) -> list[str]:
+        return [str(templates_dir())]
+
+    @default("exclude_input")
+    def _default_exclude_input(self) -> bool:
+        return True
+
+    @default("exclude_input_prompt")
+    def _default_exclude_input_prompt(self) -> bool:
+        return True
+
+    @default("exclude_output_prompt")
+    def _default_exclude_output_prompt(self) -> bool:
+        return True
+
+    @default("exclude_anchor_links")
+    def _default_exclude_anchor_links(self) -> bool:
+        return True
+
+    @default("embed_images")
+    def _default_embed_images(self) -> bool:
+        return True
+
+    def render_html(
+        self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """Render ``nb`` to HTML with the header data in ``resources['portal_report']``."""
+        resources = dict(resources or {})
+        name = (resources.get("metadata") or {}).get("name")
+        resources["portal_report"] = report_header(nb, name)
+        html, resources = HTMLExporter.from_notebook_node(self, nb, resources, **kw)
+        return _polish_tables(html), resources
+
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """Convert a notebook to the report HTML."""
+        return self.render_html(nb, resources, **kw)
+
+
+class PortalPDFExporter(PortalHTMLExporter):
+    """A4 PDF of the same report (``--to portal_pdf``), laid out by WeasyPrint."""
+
+    export_from_notebook = "Portal report (PDF)"
+    output_mimetype = "application/pdf"
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".pdf"
+
+    @default("template_extension")
+    def _template_extension_default(self) -> str:
+        return ".html.j2"
+
+    @default("raw_mimetypes")
+    def _raw_mimetypes_default(self) -> list[str]:
+        return ["text/html", ""]
+
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[bytes, dict[str, Any]]:
+        """Convert a notebook to PDF bytes."""
+        html, resources = self.render_html(nb, resources, **kw)
+        base = (resources.get("metadata") or {}).get("path") or None
+        pdf = html_to_pdf(html, base_url=base)
+        resources["output_extension"] = ".pdf"
+        return pdf, resources
+
+
+# ---- PDF -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Silence WeasyPrint/fontTools warnings (unsupported CSS in pandas' inline styles, subsetting)."""
+    saved = {}
+    for name in _NOISY_LOGGERS:
+        log = logging.getLogger(name)
+        saved[name] = log.level
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _add_pdf_info(document: Any, pdf: Any) -> None:
+    import pydyf
+
+    for name, key in PDF_INFO_KEYS.items():
+        value = document.metadata.custom.get(name)
+        if value:
+            pdf.info[key] = pydyf.String(value)
+
+
+def html_to_pdf(html: str, *, base_url: str | os.PathLike[str] | None = None) -> bytes:
+    """Lay out report HTML as an A4 PDF; only ``data:`` and local ``file:`` URLs are fetched."""
+    with warnings.catch_warnings():  # "HarfBuzz-Subset will be required by future versions"
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import weasyprint
+        from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data", "file"})
+    with _quiet_logs():
+        doc = weasyprint.HTML(
+            string=html, base_url=str(base_url or os.getcwd()), url_fetcher=fetcher
+        )
+        return doc.write_pdf(finisher=_add_pdf_info)
+
+
+# ---- one-call API --------------------------------------------------------------------------
+
+
+def _load(nb: NotebookNode | str | os.PathLike[str]) -> tuple[NotebookNode, str | None, str]:
+    if isinstance(nb, (str, os.PathLike)):
+        path = Path(nb)
+        return nbformat.read(str(path), as_version=4), path.stem, str(path.parent.resolve())
+    return copy.deepcopy(nb), None, os.getcwd()
+
+
+def _render(
+    nb: NotebookNode | str | os.PathLike[str], stem: str, metadata: dict[str, Any] | None
+) -> tuple[str, str]:
+    """Render the report HTML once; returns it with the base URL for relative resources."""
+    node, name, base = _load(nb)
+    if metadata:
+        merged = {**(node.metadata.get("portal_reports") or {}), **metadata}
+        node.metadata["portal_reports"] = merged
+    resources = {"metadata": {"name": name or stem, "path": base}}
+    html, _ = PortalHTMLExporter().from_notebook_node(node, resources)
+    return html, base
+
+
+@contextlib.contextmanager
+def _export_errors(stem: str, fmt: str) -> Iterator[None]:
+    """Turn any failure into a one-line :class:`ExportError`."""
+    try:
+        yield
+    except ExportError:
+        raise
+    except Exception as exc:
+        text = " ".join(str(exc).split())
+        detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        raise ExportError(f"cannot export {stem!r} to {fmt}: {detail}") from exc
+
+
+def _check_formats(formats: Iterable[str]) -> list[str]:
+    wanted = list(dict.fromkeys(formats))
+    for fmt in wanted:
+        if fmt not in FORMATS:
+            raise ExportError(
+                f"unknown export format {fmt!r}: expected one of {', '.join(FORMATS)}"
+            )
+    return wanted
+
+
+def render_html(
+    nb: NotebookNode | str | os.PathLike[str],
+    *,
+    name: str = "report",
+    metadata: dict[str, Any] | None = None,
+) -> str:
+    """The report HTML of a notebook as a string (``name`` titles it when metadata has none)."""
+    with _export_errors(name, "html"):
+        return _render(nb, name, metadata)[0]
+
+
+def export_formats(
+    nb: NotebookNode | str | os.PathLike[str],
+    formats: Iterable[str],
+    out_dir: str | os.PathLike[str],
+    stem: str,
+    *,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Path]:
+    """Write ``<out_dir>/<stem>.<fmt>`` for each format, rendering the HTML only once.
+
+    ``metadata`` is merged over ``nb.metadata["portal_reports"]`` (the notebook is not changed).
+    Each file is written atomically; raises :class:`ExportError` (one line) on any failure.
+    """
+    wanted = _check_formats(formats)
+    written: dict[str, Path] = {}
+    if not wanted:
+        return written
+    with _export_errors(stem, "/".join(wanted)):
+        html, base = _render(nb, stem, metadata)
+    for fmt in wanted:
+        with _export_errors(stem, fmt):
+            payload = html if fmt == "html" else html_to_pdf(html, base_url=base)
+            written[fmt] = atomic_write(Path(out_dir) / f"{stem}.{fmt}", payload)
+    return written
+
+
+def export_notebook(
+    nb: NotebookNode | str | os.PathLike[str],
+    fmt: str,
+    out_path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Export one notebook (node or ``.ipynb`` path) to ``out_path`` as ``"html"`` or ``"pdf"``.
+
+    Atomic: a failure leaves neither a partial file under ``out_path`` nor a temporary file.
+    """
+    (fmt,) = _check_formats([fmt])
+    out = Path(out_path)
+    with _export_errors(out.stem, fmt):
+        html, base = _render(nb, out.stem, metadata)
+        payload = html if fmt == "html" else html_to_pdf(html, base_url=base)
+        return atomic_write(out, payload)
