@@ -1,0 +1,439 @@
+"""Report charts: matplotlib ``Figure`` objects sized for an A4 page, in one house style.
+
+No pyplot: every function builds a standalone ``Figure`` (safe under any backend, nothing
+leaks into global state) that notebooks ``display()``. Every chart has a title and labelled
+axes with units; a month without sessions gives a chart that says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from ._io import atomic_path
+from .dates import month_label, month_range
+from .metrics import daily_series, fmt_amount, fmt_int, fmt_money, fmt_pct, summary_value
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .dataset import MonthData
+
+FIGSIZE = (7.0, 3.2)
+EMPTY_HEIGHT = 1.6
+EMPTY_TEXT = "No sessions this month"
+PALETTE = {
+    "sessions": "#9bb8d9",  # light blue bars
+    "leads": "#1f6f4a",  # deep green
+    "working": "#2f5d8c",  # navy
+    "after": "#e08a2c",  # amber: after-hours
+    "other": "#a9b1ba",  # grey: non-lead
+    "asr": "#6a4c93",  # violet
+    "line": "#c0392b",  # red accent line
+}
+STYLE: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9,
+    "axes.labelcolor": "#333333",
+    "axes.edgecolor": "#888888",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#e3e6ea",
+    "grid.linewidth": 0.7,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "xtick.color": "#444444",
+    "ytick.color": "#444444",
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "svg.fonttype": "path",
+}
+_METRIC_LABELS = {
+    "sessions": ("Sessions", "Sessions", fmt_int),
+    "leads": ("Leads", "Leads", fmt_int),
+    "revenue": ("Revenue", "Revenue", fmt_money),
+    "asr": ("ASR amount", "ASR amount", fmt_amount),
+    "opportunity_value": ("Opportunity value", "Opportunity value", fmt_money),
+    "opportunity_sessions": ("Opportunity sessions", "Sessions", fmt_int),
+    "additional_deal": ("Additional deals", "Deals", fmt_int),
+    "units": ("Units", "Units", fmt_int),
+}
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+@contextmanager
+def _styled() -> Iterator[None]:
+    """Apply the house style while a figure is being built (global rcParams untouched)."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+def _figure(ncols: int = 1, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, list[Axes]]:
+    """A constrained-layout Figure with ``ncols`` styled axes."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0].tolist()
+    for ax in axes:
+        ax.tick_params(labelsize=STYLE["xtick.labelsize"], colors="#444444", length=3)
+        ax.grid(axis="x", visible=False)
+    return fig, axes
+
+
+def _label(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
+    ax.set_title(title, fontsize=STYLE["axes.titlesize"], fontweight="bold", loc="left")
+    ax.set_xlabel(xlabel, fontsize=STYLE["axes.labelsize"])
+    ax.set_ylabel(ylabel, fontsize=STYLE["axes.labelsize"])
+
+
+def _empty(ax: Axes, message: str = EMPTY_TEXT) -> None:
+    """Turn ``ax`` into a short 'nothing to show' panel (title and labels stay)."""
+    fig = ax.get_figure()
+    if fig is not None:
+        fig.set_size_inches(fig.get_size_inches()[0], EMPTY_HEIGHT)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=11,
+        color="#666666",
+    )
+
+
+def _has_sessions(data: MonthData) -> bool:
+    return summary_value(data.info, "sessions") > 0 or data.info.total_sessions > 0
+
+
+def _date_axis(ax: Axes, month: str) -> None:
+    """Day ticks on the 1st, 8th, 15th, 22nd, 29th ("Sep 08"), minor ticks daily."""
+    start, end = month_range(month)
+    ax.set_xlim(
+        mdates.date2num(pd.Timestamp(start.date()) - pd.Timedelta(hours=18)),
+        mdates.date2num(pd.Timestamp(end.date()) + pd.Timedelta(hours=18)),
+    )
+    ax.xaxis.set_major_locator(mdates.DayLocator(bymonthday=(1, 8, 15, 22, 29)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+    ax.xaxis.set_minor_locator(mdates.DayLocator())
+    ax.tick_params(axis="x", which="minor", length=2)
+
+
+def _thousands(ax: Axes, axis: str = "y") -> None:
+    """Tick labels with thousands separators; decimals only when the axis range is small."""
+    limits = ax.get_ylim if axis == "y" else ax.get_xlim
+
+    def fmt(value: float, _pos: int | None) -> str:
+        span = abs(limits()[1] - limits()[0])
+        decimals = 0 if span >= 10 else 1 if span >= 1 else 2
+        return f"{value:,.{decimals}f}"
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def sessions_leads_by_day(data: MonthData) -> Figure:
+    """Sessions per day (bars) with leads per day (line): the month's key chart."""
+    with _styled():
+        fig, (ax,) = _figure()
+        _label(
+            ax, f"Sessions and leads by day — {month_label(data.month)}", "Date", "Sessions per day"
+        )
+        if not _has_sessions(data):
+            _empty(ax)
+            return fig
+        daily = daily_series(data)
+        x = mdates.date2num(daily.index.to_pydatetime())
+        ax.bar(x, daily["sessions"], width=0.75, color=PALETTE["sessions"], label="Sessions")
+        ax.plot(
+            x,
+            daily["leads"],
+            color=PALETTE["leads"],
+            marker="o",
+            markersize=3,
+            linewidth=1.6,
+            label="Leads",
+        )
+        _date_axis(ax, data.month)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        _thousands(ax)
+        ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1.0, 1.0))
+        ax.set_ylim(0, max(1, daily["sessions"].max()) * 1.15)
+    return fig
+
+
+def conversion_by_day(data: MonthData) -> Figure:
+    """Daily conversion rate (leads / sessions) with the month's overall rate."""
+    with _styled():
+        fig, (ax,) = _figure(figsize=(FIGSIZE[0], 2.8))
+        _label(ax, "Conversion rate by day", "Date", "Leads per session (%)")
+        if not _has_sessions(data):
+            _empty(ax)
+            return fig
+        daily = daily_series(data)
+        x = mdates.date2num(daily.index.to_pydatetime())
+        rate = daily["conversion_rate"] * 100
+        ax.plot(
+            x,
+            rate,
+            color=PALETTE["leads"],
+            marker="o",
+            markersize=3,
+            linewidth=1.4,
+            label="Daily rate",
+        )
+        overall = daily["leads"].sum() / max(1, daily["sessions"].sum()) * 100
+        ax.axhline(
+            overall,
+            color=PALETTE["line"],
+            linestyle="--",
+            linewidth=1,
+            label=f"Month: {overall:.1f}%",
+        )
+        _date_axis(ax, data.month)
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+        ax.set_ylim(0, max(10.0, float(np.nanmax(rate.to_numpy(dtype=float, na_value=0))) * 1.15))
+        ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
+def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
+    """Session types as horizontal bars: lead types in green, other types in grey."""
+    types = data.info.types.sort_values("total_sessions", ascending=False, kind="stable")
+    lead = types[types["is_lead"]].head(limit)
+    other = types[~types["is_lead"]].head(limit)
+    rows = pd.concat([lead, other])
+    height = min(5.5, max(2.4, 0.9 + 0.26 * len(rows)))
+    with _styled():
+        fig, (ax,) = _figure(figsize=(FIGSIZE[0], height))
+        _label(ax, "Session types: leads and other conversations", "Sessions", "Session type")
+        if rows.empty:
+            _empty(ax)
+            return fig
+        labels = [str(a).replace("_", " ").capitalize() for a in rows["argument"]]
+        counts = rows["total_sessions"].to_numpy()
+        colors = [PALETTE["leads"] if is_lead else PALETTE["other"] for is_lead in rows["is_lead"]]
+        gap = np.where(np.arange(len(rows)) >= len(lead), 0.6, 0.0) if len(lead) else 0.0
+        y = -(np.arange(len(rows)) + gap)  # lead types on top, a gap, then the others
+        bars = ax.barh(y, counts, color=colors, height=0.7)
+        ax.set_yticks(y, labels)
+        ax.bar_label(bars, labels=[fmt_int(c) for c in counts], padding=3, fontsize=8)
+        ax.grid(axis="y", visible=False)
+        ax.grid(axis="x", visible=True)
+        ax.set_xlim(0, max(1, counts.max()) * 1.15)
+        _thousands(ax, "x")
+        from matplotlib.patches import Patch
+
+        ax.legend(
+            handles=[
+                Patch(color=PALETTE["leads"], label="Lead"),
+                Patch(color=PALETTE["other"], label="Not a lead"),
+            ],
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncols=2,
+        )
+    return fig
+
+
+def hours_split_chart(
+    data: MonthData, metrics: Sequence[str] = ("sessions", "leads"), title: str | None = None
+) -> Figure:
+    """One small panel per metric: working hours vs outside working hours, values on bars."""
+    with _styled():
+        fig, axes = _figure(ncols=len(metrics), figsize=(FIGSIZE[0], 2.9))
+        heading = title or "Working hours vs after hours"
+        if len(metrics) > 1:
+            fig.suptitle(
+                heading, x=0.01, ha="left", fontsize=STYLE["axes.titlesize"], fontweight="bold"
+            )
+        for ax, metric in zip(axes, metrics, strict=True):
+            name, unit, fmt = _METRIC_LABELS.get(metric, (metric, metric, fmt_amount))
+            panel = name if len(metrics) > 1 else f"{name}: {heading.lower()}"
+            _label(ax, panel, "When the session started", unit)
+            if not _has_sessions(data):
+                _empty(ax, EMPTY_TEXT if len(metrics) == 1 else "No sessions")
+                continue
+            values = [
+                summary_value(data.info, metric, "working_hours"),
+                summary_value(data.info, metric, "non_working_hours"),
+            ]
+            total = sum(values)
+            bars = ax.bar(
+                ["Working hours", "After hours"],
+                values,
+                width=0.6,
+                color=[PALETTE["working"], PALETTE["after"]],
+            )
+            shares = [fmt_pct(v / total) if total else "" for v in values]
+            ax.bar_label(
+                bars,
+                labels=[f"{fmt(v)}\n{s}" for v, s in zip(values, shares, strict=True)],
+                padding=2,
+                fontsize=8,
+            )
+            ax.set_ylim(0, max(1.0, max(values)) * 1.3)
+            _thousands(ax)
+            if metric not in ("revenue", "asr", "opportunity_value"):
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def hours_share_chart(
+    data: MonthData, metrics: Sequence[str] = ("sessions", "leads", "revenue", "asr")
+) -> Figure:
+    """100% stacked bars: the share of each metric earned in and outside working hours."""
+    height = max(2.2, 0.9 + 0.45 * len(metrics))
+    with _styled():
+        fig, (ax,) = _figure(figsize=(FIGSIZE[0], height))
+        _label(
+            ax,
+            "Working hours vs after hours, share of the month",
+            "Share of month total (%)",
+            "Figure",
+        )
+        if not _has_sessions(data):
+            _empty(ax)
+            return fig
+        names, work, after = [], [], []
+        for metric in metrics:
+            w = summary_value(data.info, metric, "working_hours")
+            a = summary_value(data.info, metric, "non_working_hours")
+            total = w + a
+            names.append(_METRIC_LABELS.get(metric, (metric,))[0])
+            work.append(100 * w / total if total else 0.0)
+            after.append(100 * a / total if total else 0.0)
+        y = np.arange(len(metrics))[::-1]
+        b1 = ax.barh(y, work, color=PALETTE["working"], height=0.6, label="Working hours")
+        b2 = ax.barh(y, after, left=work, color=PALETTE["after"], height=0.6, label="After hours")
+        for bars in (b1, b2):
+            ax.bar_label(
+                bars,
+                labels=[f"{v:.0f}%" if v >= 6 else "" for v in bars.datavalues],
+                label_type="center",
+                color="white",
+                fontsize=8,
+            )
+        ax.set_yticks(y, names)
+        ax.set_xlim(0, 100)
+        ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2)
+    return fig
+
+
+def channel_chart(data: MonthData) -> Figure:
+    """Share of sessions per channel (chat, voice) as bars labelled with counts."""
+    channels = data.info.channels.sort_values("count", ascending=False, kind="stable")
+    channels = channels[channels["count"] > 0]
+    with _styled():
+        fig, (ax,) = _figure(figsize=(FIGSIZE[0], 1.0 + 0.45 * max(2, len(channels))))
+        _label(ax, "Share of sessions by channel", "Share of sessions (%)", "Channel")
+        if channels.empty:
+            _empty(ax)
+            return fig
+        total = channels["count"].sum()
+        shares = channels["count"].to_numpy() / total * 100
+        names = [str(c).capitalize() for c in channels["channel"]]
+        y = np.arange(len(names))[::-1]
+        colors = [PALETTE["asr"] if n == "Voice" else PALETTE["working"] for n in names]
+        bars = ax.barh(y, shares, color=colors, height=0.55)
+        ax.bar_label(
+            bars,
+            labels=[
+                f"{fmt_int(c)} sessions ({s:.1f}%)"
+                for c, s in zip(channels["count"], shares, strict=True)
+            ],
+            padding=3,
+            fontsize=8,
+        )
+        ax.set_yticks(y, names)
+        ax.set_xlim(0, 100)
+        ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+        ax.grid(axis="y", visible=False)
+        ax.grid(axis="x", visible=True)
+    return fig
+
+
+def asr_by_day(data: MonthData) -> Figure:
+    """ASR amount per day of the month."""
+    with _styled():
+        fig, (ax,) = _figure()
+        _label(ax, f"ASR amount by day — {month_label(data.month)}", "Date", "ASR amount per day")
+        if not _has_sessions(data):
+            _empty(ax)
+            return fig
+        daily = daily_series(data)
+        x = mdates.date2num(daily.index.to_pydatetime())
+        ax.bar(x, daily["asr_amount"], width=0.75, color=PALETTE["asr"], label="ASR amount")
+        _date_axis(ax, data.month)
+        ax.set_ylim(0, max(1.0, float(daily["asr_amount"].max())) * 1.15)
+        _thousands(ax)
+    return fig
+
+
+def all_figures(data: MonthData) -> dict[str, Figure]:
+    """Every chart of the reports, by name (used by tests and previews)."""
+    return {
+        "sessions_leads_by_day": sessions_leads_by_day(data),
+        "conversion_by_day": conversion_by_day(data),
+        "session_types": session_types_chart(data),
+        "hours_split": hours_split_chart(data),
+        "revenue_split": hours_split_chart(data, ("revenue", "opportunity_value")),
+        "hours_share": hours_share_chart(data),
+        "channels": channel_chart(data),
+        "asr_by_day": asr_by_day(data),
+    }
+
+
+# --------------------------------------------------------------------------- output
+
+
+def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150) -> Path:
+    """Write the month's key chart (sessions and leads by day) as a PNG, atomically."""
+    fig = sessions_leads_by_day(data)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
+    return Path(path)
+
+
+def setup_notebook(image_format: str = "svg") -> None:
+    """Notebook presentation: crisp inline charts (SVG), readable pandas output, no warnings."""
+    warnings.filterwarnings("ignore")
+    pd.set_option("display.max_rows", 40)
+    pd.set_option("display.max_columns", 20)
+    pd.set_option("display.width", 120)
+    pd.set_option("styler.format.thousands", ",")
+    pd.set_option("styler.format.precision", 2)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the kernel
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats(image_format)
