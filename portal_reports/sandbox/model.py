@@ -1,0 +1,171 @@
+"""The sandbox's fixed world: demo customers, their connectors, and how session columns derive."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DEFAULT_SECRET = "sandbox-secret"  # the sandbox's demo secret: printed on start, never a real one
+DEFAULT_SEED = 7
+DEFAULT_MONTHS = 14
+PRIMARY_CUSTOMER = "acme-dental"  # whose attributes are served without a customer header
+
+# Working hours are local: weekdays (Mon=0) and hours [work_start, work_end) in `timezone`.
+DEMO_CUSTOMERS: tuple[dict[str, Any], ...] = (
+    {
+        "external_id": "acme-dental",
+        "name": "Acme Dental Care",
+        "timezone": "America/New_York",
+        "work_days": (0, 1, 2, 3, 4),
+        "work_start": 8,
+        "work_end": 18,
+    },
+    {
+        "external_id": "autohaus-mueller",
+        "name": "Autohaus Müller & Söhne",
+        "timezone": "Europe/Berlin",
+        "work_days": (0, 1, 2, 3, 4, 5),
+        "work_start": 8,
+        "work_end": 19,
+    },
+    {
+        "external_id": "bistro-ca-va",
+        "name": "Bistro Ça Va",
+        "timezone": "America/Toronto",
+        "work_days": (1, 2, 3, 4, 5, 6),
+        "work_start": 11,
+        "work_end": 22,
+    },
+    {
+        "external_id": "nordlicht-yoga",
+        "name": "Nordlicht Yoga Åre",
+        "timezone": "Europe/Stockholm",
+        "work_days": (0, 1, 2, 3, 4),
+        "work_start": 7,
+        "work_end": 20,
+    },
+)
+
+# Sessions per month at scale 1 in the end month (earlier months shrink by GROWTH per month),
+# and how many months before the end month each customer starts (None = the whole history).
+VOLUME = {
+    "acme-dental": 1400,
+    "autohaus-mueller": 1800,
+    "bistro-ca-va": 1100,
+    "nordlicht-yoga": 450,
+}
+GROWTH = 0.03
+STARTS_BEFORE_END = {"nordlicht-yoga": 2}
+
+# Connectors per customer, as (integration_idn, connector_idn, weight in / out of working hours).
+CONNECTORS: dict[str, tuple[tuple[str, str, float, float], ...]] = {
+    "acme-dental": (
+        ("newo_voice", "main_line", 50, 25),
+        ("twilio_voice", "after_hours", 0, 45),
+        ("newo_chat", "website", 30, 20),
+        ("whatsapp", "business", 15, 8),
+        ("sandbox", "test", 5, 2),
+    ),
+    "autohaus-mueller": (
+        ("newo_voice", "main_line", 45, 20),
+        ("twilio_voice", "after_hours", 0, 35),
+        ("newo_chat", "website", 25, 25),
+        ("whatsapp", "business", 25, 18),
+        ("sandbox", "test", 5, 2),
+    ),
+    "bistro-ca-va": (
+        ("newo_voice", "main_line", 55, 30),
+        ("newo_chat", "website", 20, 35),
+        ("telegram", "bot", 10, 15),
+        ("whatsapp", "business", 15, 20),
+    ),
+    "nordlicht-yoga": (
+        ("newo_chat", "website", 45, 50),
+        ("telegram", "bot", 20, 25),
+        ("newo_voice", "main_line", 30, 20),
+        ("sandbox", "test", 5, 5),
+    ),
+}
+
+VOICE_INTEGRATIONS = frozenset({"newo_voice", "twilio_voice"})
+
+# session_type -> probability that a session of that type is a lead.
+LEAD_RATE = {
+    "booking": 0.85,
+    "quote_request": 0.65,
+    "support": 0.08,
+    "opening_hours": 0.04,
+    "wrong_number": 0.0,
+}
+# Per customer: session_type weights and the typical revenue of a lead (median, currency units).
+SESSION_TYPES = {
+    "acme-dental": {"booking": 40, "quote_request": 12, "support": 22, "opening_hours": 18},
+    "autohaus-mueller": {"booking": 30, "quote_request": 30, "support": 25, "opening_hours": 10},
+    "bistro-ca-va": {"booking": 50, "quote_request": 8, "support": 10, "opening_hours": 27},
+    "nordlicht-yoga": {"booking": 45, "quote_request": 5, "support": 20, "opening_hours": 25},
+}
+WRONG_NUMBER_WEIGHT = 5
+TYPICAL_REVENUE = {
+    "acme-dental": 180.0,
+    "autohaus-mueller": 420.0,
+    "bistro-ca-va": 65.0,
+    "nordlicht-yoga": 28.0,
+}
+ASR_RATE_PER_MINUTE = 0.35  # asr_amount of a voice session = minutes x rate
+
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+def customer_by_id(external_id: str) -> dict[str, Any] | None:
+    """The demo customer with this external id, or None."""
+    for customer in DEMO_CUSTOMERS:
+        if customer["external_id"] == external_id:
+            return customer
+    return None
+
+
+def channel_of(integration_idn: str) -> str:
+    """'voice' for the voice integrations, else 'chat'."""
+    return (
+        "voice" if integration_idn in VOICE_INTEGRATIONS or "voice" in integration_idn else "chat"
+    )
+
+
+def working_hours_flags(customer: dict[str, Any], epochs: list[int]) -> list[int]:
+    """1 for each UTC epoch second that falls in the customer's local working hours."""
+    tz = ZoneInfo(customer["timezone"])
+    days, start, end = set(customer["work_days"]), customer["work_start"], customer["work_end"]
+    flags = []
+    for epoch in epochs:
+        local = datetime.fromtimestamp(epoch, UTC).astimezone(tz)
+        flags.append(int(local.weekday() in days and start <= local.hour < end))
+    return flags
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def derive_columns(arguments: dict[str, Any]) -> tuple[Any, ...]:
+    """The statistics columns of a session, from its arguments (strings, as the Portal sends).
+
+    Returns (session_type, is_lead, revenue, opportunity_value, additional_deal, units,
+    asr_amount); absent keys give None for session_type and 0 for the rest.
+    """
+    session_type = arguments.get("session_type") or None
+    return (
+        session_type,
+        int(arguments.get("is_lead") == "true"),
+        _number(arguments.get("revenue", 0)),
+        _number(arguments.get("opportunity_value", 0)),
+        int(arguments.get("additional_deal") == "true"),
+        int(_number(arguments.get("units", 0))),
+        _number(arguments.get("asr_amount", 0)),
+    )
