@@ -48,7 +48,9 @@ class PortalHTTPError(PortalError):
         text = f"{self.method} {self.endpoint} failed with HTTP {self.status}"
         if self.reason:
             text += f": {self.reason}"
-        details = [e.get("message") for e in self.errors if isinstance(e, dict) and e.get("message")]
+        details = [
+            e.get("message") for e in self.errors if isinstance(e, dict) and e.get("message")
+        ]
         if details:
             text += " (" + "; ".join(str(d) for d in details) + ")"
         return text
@@ -94,9 +96,17 @@ class NotebookExecutionError(ReportError):
     """A report notebook failed: names the report, the cell and the error."""
 
     def __init__(self, report: str, cell: int | None, ename: str, evalue: str, path: str) -> None:
-        self.report, self.cell, self.ename, self.evalue, self.path = report, cell, ename, evalue, path
+        self.report, self.cell, self.ename, self.evalue, self.path = (
+            report,
+            cell,
+            ename,
+            evalue,
+            path,
+        )
         where = f"cell {cell}" if cell is not None else "unknown cell"
-        super().__init__(f"report {report!r} failed in {where}: {ename}: {evalue} (notebook kept at {path})")
+        super().__init__(
+            f"report {report!r} failed in {where}: {ename}: {evalue} (notebook kept at {path})"
+        )
 
 
 class ExportError(ReportError):
