@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import requests
 import urllib3.exceptions
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .config import resolve_settings
 from .dates import DateLike, format_utc, month_range, to_utc
