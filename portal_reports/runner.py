@@ -113,6 +113,16 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def _worker_init() -> None:
+    """Worker set-up: kernels need no credentials (data comes from data.json) and their
+    stderr chatter (e.g. IPKernelApp warnings) must not reach the user's terminal."""
+    for name in ("PORTAL_SECRET", "SMTP_PASSWORD"):
+        os.environ.pop(name, None)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def _execute_report(job: dict[str, Any]) -> dict[str, Any]:
     """Worker: execute one notebook with papermill, then export it. Returns a plain dict."""
     import logging
@@ -317,7 +327,7 @@ def _run_jobs(
 
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
         futures = {pool.submit(_execute_report, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
