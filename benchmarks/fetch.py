@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/fetch.py`` (under a minute on 2 cores).
 
-1. An in-process sandbox Portal with one month of >= 50k sessions.
+1. A sandbox Portal in its own process with one month of >= 50k sessions.
 2. Fetch the month (best of 2) with ``PortalClient.sessions`` (one keep-alive session,
    per=100) and with a naive loop of bare ``requests.get`` calls (per=100, a new connection
    for every page). Client and server share this process (and its GIL).
@@ -13,10 +13,14 @@ Run: ``.venv/bin/python benchmarks/fetch.py`` (under a minute on 2 cores).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import socket
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import requests
@@ -24,7 +28,7 @@ import requests
 from portal_reports.client import SESSIONS_PATH, PortalClient
 from portal_reports.dates import format_utc, month_range
 from portal_reports.frames import sessions_frame
-from portal_reports.sandbox import Sandbox
+from portal_reports.sandbox import DEFAULT_SECRET
 
 MONTH = "2026-10"
 SCALE = 11.0  # ~4.8k sessions per month at scale 1 -> ~53k
@@ -86,6 +90,52 @@ def normalize_with_dtypes(items: list[dict]) -> pd.DataFrame:
     return frame
 
 
+class _Server:
+    def __init__(self, url: str) -> None:
+        self.url, self.secret = url, DEFAULT_SECRET
+
+
+@contextlib.contextmanager
+def sandbox_process(scale: float) -> Iterator[_Server]:
+    """The sandbox in its own process (as a real Portal would be), so the server's Python
+    work does not compete with the client's for one GIL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from portal_reports.cli import main; main()",
+        "sandbox",
+        "--port",
+        str(port),
+        "--seed",
+        "1",
+        "--end-month",
+        MONTH,
+        "--months",
+        "1",
+        "--scale",
+        str(scale),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = _Server(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(server.url + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the sandbox did not start") from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=SCALE)
@@ -93,7 +143,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    with Sandbox(seed=1, end_month=MONTH, months=1, scale=args.scale) as sb:
+    with sandbox_process(args.scale) as sb:
         setup = time.perf_counter() - started
         start, end = (format_utc(x) for x in month_range(MONTH))
         with PortalClient(sb.url, sb.secret, progress=False) as client:

@@ -45,6 +45,18 @@ def exit_code_for(exc: BaseException) -> int:
     return 1
 
 
+def _configure_logging() -> None:
+    """Library warnings (e.g. retries) as short lines on stderr; never headers or secrets."""
+    import logging
+
+    logger = logging.getLogger("portal_reports")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+
+
 class PortalGroup(click.Group):
     """A click group that turns any :class:`PortalError` into ``Error: <one line>``."""
 
@@ -65,6 +77,7 @@ def cli() -> None:
     Connection settings come from PORTAL_BASE_URL, PORTAL_SECRET and PORTAL_CUSTOMER_ID (or a
     .env file). With none set, the embedded sandbox Portal is used.
     """
+    _configure_logging()
 
 
 # Commands are added below, one block per area. Subgroups must use cls=PortalGroup too

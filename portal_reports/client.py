@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -599,7 +600,23 @@ def _describe(exc: BaseException) -> str:
         return "the body broke off mid-read"
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         return "the body could not be decoded"
-    return f"connection failed ({type(exc).__name__}: {exc})"
+    return f"connection failed ({_root_cause(exc)})"
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost useful words of a requests/urllib3 error ("Connection refused"),
+    not its whole chain with the URL repeated."""
+    text = str(exc)
+    found = _ERRNO_TEXT.search(text)
+    if found:
+        return found.group(1).strip()
+    for marker in ("Connection aborted.", "RemoteDisconnected", "Name or service not known"):
+        if marker in text:
+            return marker.rstrip(".")
+    return type(exc).__name__
 
 
 def _connector_list(connectors: Iterable[str] | str | None) -> list[str]:
