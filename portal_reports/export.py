@@ -200,7 +200,8 @@ def _mark_numbers(table: Any) -> None:
             text = cell.get_text(strip=True)
             if text.lower() not in _NEUTRAL:
                 kinds[i].add("num" if _NUM_RE.match(text) else "text")
-    numeric = [k == {"num"} for k in kinds]
+    # a column of only blanks/"n/a" (e.g. shares in an empty month) stays a numeric column
+    numeric = [k <= {"num"} for k in kinds]
     for cells in rows:
         for i, cell in enumerate(cells):
             if cell.name == "td" and len(cells) == width:

@@ -30,8 +30,8 @@ from typing import Any
 from . import __version__
 from ._io import atomic_write, sha256_file
 from .config import load_dotenv_file
-from .dates import month_label, parse_month, previous_month
-from .errors import ConfigError, MailError
+from .dates import month_label, parse_month, previous_month, to_utc
+from .errors import ConfigError, MailError, PortalError
 from .recipients import DEFAULT_CONFIG, Recipients, addr_spec, load_recipients, validate_address
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,17 @@ def format_figures(figures: Mapping[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def _date_label(value: Any) -> str:
+    """``2026-11-01T06:00:00Z`` -> ``1 November 2026`` (the text as given if unparseable)."""
+    if not value:
+        return ""
+    try:
+        when = to_utc(str(value))
+    except (PortalError, ValueError):
+        return str(value)
+    return f"{when.day} {when:%B %Y}"
+
+
 def attachment_name(customer_name: str, report: str, month: str) -> str:
     """A file name a person understands: ``Acme Dental Care - Leads report - October 2026.pdf``."""
     title = REPORT_TITLES.get(report, report.replace("_", " ").capitalize() + " report")
@@ -288,6 +299,7 @@ def build_message(
         "reports": [{"report": f.report, "filename": fname} for f, fname in attachments],
         "chart_cid": chart_cid[1:-1] if chart_cid else None,
         "generated_at": run.generated_at,
+        "generated_label": _date_label(run.generated_at),
         "reply_to": recipients.reply_to,
         "preview": {"to": preview_to, "original": original} if preview_to else None,
         "version": __version__,

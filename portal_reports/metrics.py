@@ -369,8 +369,8 @@ def crosscheck(data: MonthData) -> CrossCheck:
     listed = len(data.sessions)
     info_sessions = int(summary_value(data.info, "sessions") or data.info.total_sessions)
     info_leads = int(summary_value(data.info, "leads") or data.info.total_leads)
-    counted: int | None = None
-    if "arg_is_lead" in data.sessions.columns:
+    counted: int | None = 0 if listed == 0 else None  # no sessions listed: no leads either
+    if listed and "arg_is_lead" in data.sessions.columns:
         flags = data.sessions["arg_is_lead"].astype("string").str.strip().str.lower()
         counted = int((flags == "true").fillna(False).sum())
     sessions_ok = listed == info_sessions
@@ -455,6 +455,27 @@ def crosscheck_html(check: CrossCheck) -> str:
         "Totals in this report are the Portal's statistics.",
         "warn",
     )
+
+
+def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
+    """Notes a reader must see near the top: an empty month, a failed data check ("" if none).
+
+    The leads report has its own data-check section, so it passes ``crosscheck_mismatch=False``.
+    """
+    blocks = []
+    if summary_value(data.info, "sessions") == 0 and len(data.sessions) == 0:
+        blocks.append(
+            callout_html(
+                f"No sessions were recorded in {month_label(data.month)}, "
+                "so the charts below are empty.",
+                "info",
+            )
+        )
+    if crosscheck_mismatch:
+        check = crosscheck(data)
+        if not check.ok:
+            blocks.append(crosscheck_html(check))
+    return "".join(blocks)
 
 
 def title_html(data: MonthData, report_title: str) -> str:

@@ -103,11 +103,11 @@ def _label(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
     ax.set_ylabel(ylabel, fontsize=STYLE["axes.labelsize"])
 
 
-def _empty(ax: Axes, message: str = EMPTY_TEXT) -> None:
+def _empty(ax: Axes, message: str = EMPTY_TEXT, height: float = EMPTY_HEIGHT) -> None:
     """Turn ``ax`` into a short 'nothing to show' panel (title and labels stay)."""
     fig = ax.get_figure()
     if fig is not None:
-        fig.set_size_inches(fig.get_size_inches()[0], EMPTY_HEIGHT)
+        fig.set_size_inches(fig.get_size_inches()[0], height)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
@@ -267,15 +267,21 @@ def hours_split_chart(
         fig, axes = _figure(ncols=len(metrics), figsize=(FIGSIZE[0], 2.9))
         heading = title or "Working hours vs after hours"
         if len(metrics) > 1:
+            # the figure title leads; panel titles are a step smaller, with room between them
             fig.suptitle(
                 heading, x=0.01, ha="left", fontsize=STYLE["axes.titlesize"], fontweight="bold"
             )
+            fig.get_layout_engine().set(h_pad=0.1)
         for ax, metric in zip(axes, metrics, strict=True):
             name, unit, fmt = _METRIC_LABELS.get(metric, (metric, metric, fmt_amount))
             panel = name if len(metrics) > 1 else f"{name}: {heading.lower()}"
             _label(ax, panel, "When the session started", unit)
+            if len(metrics) > 1:
+                ax.title.set(fontsize=STYLE["axes.labelsize"], color="#333333")
             if not _has_sessions(data):
-                _empty(ax, EMPTY_TEXT if len(metrics) == 1 else "No sessions")
+                # tall enough for a y label such as "Opportunity value" under two titles
+                short = EMPTY_TEXT if len(metrics) == 1 else "No sessions"
+                _empty(ax, short, EMPTY_HEIGHT if len(metrics) == 1 else 2.2)
                 continue
             values = [
                 summary_value(data.info, metric, "working_hours"),

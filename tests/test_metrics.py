@@ -310,9 +310,19 @@ def test_empty_month():
     daily = metrics.daily_series(data)
     assert len(daily) == 30 and daily["sessions"].sum() == 0
     assert metrics.manifest_figures(data)["sessions_listed"] == 0
-    assert metrics.crosscheck(data).ok
+    check = metrics.crosscheck(data)
+    assert check.ok and check.leads_counted == 0 and "not available" not in check.message
     assert metrics.after_hours_sentence(data).startswith("No revenue")
     assert metrics.channel_table(data.info).empty
+    notices = metrics.notices_html(data)
+    assert notices.count('class="callout') == 1 and "No sessions were recorded" in notices
+
+
+def test_notices_show_a_mismatch_unless_the_report_has_its_own_check(month_data):
+    assert metrics.notices_html(month_data) == ""  # a normal month needs no notice
+    short = dataclasses.replace(month_data, sessions=month_data.sessions.iloc[1:])
+    assert 'class="callout warn' in metrics.notices_html(short)
+    assert metrics.notices_html(short, crosscheck_mismatch=False) == ""
 
 
 def test_previous_month_zero_is_new_not_inf():

@@ -118,6 +118,7 @@ def test_pdfs_have_pages_headline_figures_and_no_code(run):
         assert re.search(r"Page 1 of \d+", text)
         meta = reader.metadata
         assert meta.title
+        assert json.loads(meta["/Provenance"]) == run["manifest"]["provenance"], report
     assert f"{figures['sessions_total']:,}" in texts["leads"]
     assert f"{figures['leads_total']:,}" in texts["leads"]
     assert f"{round(figures['revenue_total']):,}" in texts["revenue"].replace(".00", "")
@@ -137,6 +138,10 @@ def test_secret_appears_in_no_output(run):
     assert {p.suffix for p in files} >= {".ipynb", ".html", ".pdf", ".json", ".png"}
     for path in files:
         assert SECRET.encode() not in path.read_bytes(), path
+        if path.suffix == ".pdf":  # PDF streams are compressed: check the text and metadata too
+            reader = PdfReader(path)
+            text = "".join(page.extract_text() for page in reader.pages) + str(reader.metadata)
+            assert SECRET not in text, path
 
 
 def test_no_temporary_files_left(run):
@@ -236,6 +241,7 @@ def test_failing_notebook_is_reported_and_others_finish(sandbox_env, tmp_path, b
     assert proc.returncode == 1
     assert "'asr'" in proc.stderr and "cell" in proc.stderr
     assert "ValueError: ASR source unavailable" in proc.stderr
+    assert re.search(r"asr: FAILED", proc.stderr)  # progress names the report
     run_dir = out / MONTH / CUSTOMER
     assert (run_dir / "asr.ipynb").is_file()  # kept for debugging
     assert not (run_dir / "asr.html").exists() and not (run_dir / "asr.pdf").exists()
