@@ -4,7 +4,8 @@ Flow per customer-month: verify the run directory against its ``manifest.json`` 
 failed reports, PDF sha256s match), build one message (HTML + text bodies from
 ``templates/email/``, key chart inline, PDFs attached), send it with bounded retries on
 transient failures, then append the accepted recipients to ``reports/<month>/sent.jsonl``.
-A re-run skips recipients already served the same PDFs (same sha256s); ``resend`` forces.
+A re-run skips recipients already sent this customer-month (even if the reports were re-run
+since, which the log's sha256s reveal); ``resend`` forces.
 """
 
 from __future__ import annotations
@@ -375,16 +376,18 @@ class SendLog:
                     out.append(entry)
         return out
 
-    def matching(self, customer: str, month: str, pdf_hashes: Mapping[str, str]) -> list[dict]:
-        """Entries for this customer-month whose PDFs had exactly these sha256s."""
+    def sent(self, customer: str, month: str) -> list[dict]:
+        """Entries for this customer-month, whatever PDFs they carried."""
         return [
-            e
-            for e in self.entries()
-            if e.get("customer") == customer
-            and e.get("month") == month
-            and {a.get("file"): a.get("sha256") for a in e.get("attachments", [])}
-            == dict(pdf_hashes)
+            e for e in self.entries() if e.get("customer") == customer and e.get("month") == month
         ]
+
+    @staticmethod
+    def same_pdfs(entry: Mapping[str, Any], pdf_hashes: Mapping[str, str]) -> bool:
+        """Whether an entry's attachments had exactly these sha256s."""
+        return {a.get("file"): a.get("sha256") for a in entry.get("attachments", [])} == dict(
+            pdf_hashes
+        )
 
     def record(self, entry: Mapping[str, Any]) -> None:
         """Append one entry durably."""
@@ -703,7 +706,7 @@ def send_reports(
 ) -> DeliveryReport:
     """Email the month's reports to each customer, skipping what the send log says was sent.
 
-    Default customers: every run directory of the month plus every configured customer.
+    Default customers: every run directory of the month (customers with reports).
     ``dry_run`` writes ``reports/<month>/outbox/<customer>.eml`` and contacts no server;
     ``to`` sends previews to one address (not recorded in the send log); ``resend`` ignores the
     send log. Per-customer refusals and delivery failures are in the report, not raised; bad
@@ -723,9 +726,8 @@ def send_reports(
         for customer in selected:
             if not customer or "/" in customer or "\\" in customer or customer.startswith("."):
                 raise ConfigError(f"bad customer id {customer!r}")
-    else:
-        configured = {cid for cid, r in book.items() if r.to}
-        selected = sorted(set(_run_dirs(month_dir)) | configured)
+    else:  # every customer with reports this month; one without recipients is reported
+        selected = _run_dirs(month_dir)
     report = DeliveryReport(month, dry_run=dry_run, preview_to=preview_to)
     send_log = SendLog(month_dir / SEND_LOG)
     mailer = _Mailer(settings, attempts=attempts, backoff=backoff, sleep=sleep)
@@ -780,12 +782,16 @@ def _deliver_one(
         return Delivery(customer, "failed", "no recipients configured in customers.toml"), None
     envelope = [preview_to] if preview_to else recipients.envelope
     if not preview_to and not resend:
-        earlier = send_log.matching(customer, month, run.pdf_hashes)
+        earlier = send_log.sent(customer, month)
         done = {a.lower() for e in earlier for a in e.get("recipients", [])}
         envelope = [a for a in envelope if a.lower() not in done]
         if not envelope:
             last = earlier[-1]
-            reason = f"already sent {last.get('sent_at')} {last.get('message_id')} (same PDFs)"
+            reason = f"already sent {last.get('sent_at')} {last.get('message_id')}"
+            if SendLog.same_pdfs(last, run.pdf_hashes):
+                reason += " (same PDFs)"
+            else:
+                reason += " (the reports changed since: --resend sends the new version)"
             return Delivery(customer, "skipped", reason, message_id=last.get("message_id")), None
     msg = build_message(
         run, recipients, sender=settings.sender, preview_to=preview_to, template_dir=template_dir

@@ -110,8 +110,15 @@ def parse_recipients(customer: str, table: object, source: str = DEFAULT_CONFIG)
 
 
 def load_recipients(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> dict[str, Recipients]:
-    """Read and validate ``customers.toml``: ``{external_id: Recipients}``."""
+    """Read and validate ``customers.toml``: ``{external_id: Recipients}``.
+
+    The default name is looked up in the working directory, then in the project's root.
+    """
     target = Path(path)
+    if str(path) == DEFAULT_CONFIG and not target.exists():
+        project_copy = Path(__file__).resolve().parent.parent / DEFAULT_CONFIG
+        if project_copy.exists():
+            target = project_copy
     try:
         with target.open("rb") as fh:
             data = tomllib.load(fh)

@@ -349,16 +349,20 @@ def test_send_then_rerun_sends_nothing_and_resend_sends_again(env, smtpd, report
     assert [m.customer for m in smtpd.messages].count("bistro-ca-va") == 2
 
 
-def test_changed_reports_are_sent_again(env, smtpd, reports, config, pdfs, chart):
+def test_changed_reports_are_not_sent_again_without_resend(
+    env, smtpd, reports, config, pdfs, chart
+):
     send(reports, config)
     changed = dict(pdfs, leads=pdfs["revenue"])  # a re-run produced a different leads.pdf
     write_run(reports, "acme-dental", changed, chart)
     report = send(reports, config)
-    assert by_status(report) == {
-        "acme-dental": "sent",
-        "autohaus-mueller": "skipped",
-        "bistro-ca-va": "skipped",
-    }
+    assert set(by_status(report).values()) == {"skipped"}
+    lines = {d.customer: d.line() for d in report.deliveries}
+    assert "reports changed since: --resend" in lines["acme-dental"]
+    assert "(same PDFs)" in lines["bistro-ca-va"]
+    assert [m.customer for m in smtpd.messages].count("acme-dental") == 1
+    again = send(reports, config, customers=["acme-dental"], resend=True)
+    assert by_status(again) == {"acme-dental": "sent"}
     assert [m.customer for m in smtpd.messages].count("acme-dental") == 2
 
 
