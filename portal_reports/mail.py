@@ -225,29 +225,31 @@ def _number(value: Any) -> float | None:
 
 
 def format_figures(figures: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Headline figures as ``[{key, label, value}]`` strings ready for the templates."""
+    """Headline figures as ``[{key, label, value}]`` strings ready for the templates,
+    formatted as the reports format them (``PORTAL_CURRENCY`` included)."""
+    from .metrics import fmt_amount, fmt_int, fmt_money, fmt_pct
+
     rows: list[dict[str, str]] = []
 
-    def add(key: str, label: str, value: float | None, fmt: str) -> None:
+    def add(key: str, label: str, value: float | None, fmt: Callable[[float], str]) -> None:
         if value is not None:
-            rows.append({"key": key, "label": label, "value": format(value, fmt)})
+            rows.append({"key": key, "label": label, "value": fmt(value)})
 
     sessions = _number(figures.get("sessions_total"))
     leads = _number(figures.get("leads_total"))
-    add("sessions", "Sessions", sessions, ",.0f")
-    add("leads", "Leads", leads, ",.0f")
+    add("sessions", "Sessions", sessions, fmt_int)
+    add("leads", "Leads", leads, fmt_int)
     if sessions and leads is not None:
-        add("conversion_rate", "Conversion rate", 100.0 * leads / sessions, ".1f")
-        rows[-1]["value"] += "%"
-    add("revenue", "Revenue", _number(figures.get("revenue_total")), ",.2f")
+        add("conversion_rate", "Conversion rate", leads / sessions, fmt_pct)
+    add("revenue", "Revenue", _number(figures.get("revenue_total")), fmt_money)
     add(
         "opportunity_value",
         "Opportunity value",
         _number(figures.get("opportunity_value_total")),
-        ",.2f",
+        fmt_money,
     )
-    add("units", "Units", _number(figures.get("units_total")), ",.0f")
-    add("asr", "ASR", _number(figures.get("asr_total")), ",.2f")
+    add("units", "Units", _number(figures.get("units_total")), fmt_int)
+    add("asr", "ASR", _number(figures.get("asr_total")), fmt_amount)
     return rows
 
 
