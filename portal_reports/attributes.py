@@ -126,8 +126,8 @@ def get_attribute(client: PortalClient, id_or_idn: str) -> dict[str, Any]:
     """
     key = str(id_or_idn).strip()
     if _is_uuid(key):
-        try:
-            return client.customer_attribute(key)
+        try:  # sent in the canonical form (a UUID may be typed without dashes or in braces)
+            return client.customer_attribute(str(uuid.UUID(key)))
         except NotFoundError as exc:
             raise _not_found(client, key) from exc
     attributes = client.customer_attributes().get("attributes") or []
@@ -363,11 +363,29 @@ def _changes(before: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
     """The validated fields that actually differ from ``before``."""
     changes: dict[str, Any] = {}
     if fields.get("value") is not None:
-        changes["value"] = validate_value(before, fields["value"])
+        value = validate_value(before, fields["value"])
+        if not _same_value(before, value):
+            changes["value"] = value
     for key in ("title", "description"):
-        if fields.get(key) is not None:
+        if fields.get(key) is not None and before.get(key) != str(fields[key]):
             changes[key] = str(fields[key])
-    return {k: v for k, v in changes.items() if before.get(k) != v}
+    return changes
+
+
+def _same_value(attribute: Mapping[str, Any], new_value: str) -> bool:
+    """True when the attribute already holds ``new_value`` (a validated string).
+
+    The spec's values are strings, but a Portal may send a number or a boolean as JSON
+    (``3``, ``true``); those are compared in the form they would be sent, so re-applying
+    the same value never sends anything.
+    """
+    current = attribute.get("value")
+    if current is None or isinstance(current, str):
+        return current == new_value
+    try:
+        return validate_value(attribute, current) == new_value
+    except AttributeValidationError:
+        return False
 
 
 def apply_change(client: PortalClient, change: Change) -> Change:
@@ -592,7 +610,7 @@ def plan_bulk(
         except AttributeValidationError as exc:
             row.reason = str(exc)
             continue
-        if row.new_value == attribute.get("value"):
+        if _same_value(attribute, row.new_value):
             row.status = UNCHANGED
         elif attribute.get("is_hidden") and not allow_hidden:
             row.reason = f"{_describe(attribute)} is hidden (use --allow-hidden to change it)"

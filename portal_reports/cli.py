@@ -213,10 +213,19 @@ def _fetch_range(month: str | None, start: str | None, end: str | None):
         if not (start and end):
             raise click.UsageError("--from and --to go together")
         first, last = to_utc(start), to_utc(end)
+        if _is_bare_date(end):  # --to 2024-01-31 means the whole of that day
+            last = last.replace(hour=23, minute=59, second=59)
         return first, last, f"{format_utc(first)}..{format_utc(last)}"
     month = parse_month(month) if month else previous_month()
     first, last = month_range(month)
     return first, last, f"{month} ({format_utc(first)}..{format_utc(last)})"
+
+
+def _is_bare_date(text: str) -> bool:
+    """True for a date without a time (``2024-01-31``, ``20240131``)."""
+    import re
+
+    return bool(re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", text.strip()))
 
 
 def _fetch_who(client) -> str:
@@ -227,6 +236,7 @@ def _fetch_out_format(out: str | None) -> str | None:
     """The output format from --out's extension, checked before anything is fetched."""
     if out is None:
         return None
+    import os
     from pathlib import Path
 
     from .errors import ConfigError
@@ -237,6 +247,14 @@ def _fetch_out_format(out: str | None) -> str | None:
             f"cannot write {out!r}: unknown extension {suffix or '(none)'!r};"
             f" use {', '.join(_FETCH_FORMATS)}"
         )
+    # The nearest existing folder must be a writable folder (missing ones are created).
+    parent = Path(out).absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write {out!r}: {str(parent)!r} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write {out!r}: no permission to write in {str(parent)!r}")
     return suffix
 
 
@@ -247,18 +265,21 @@ def _fetch_write(path: str, kind: str, items: list, frame) -> None:
     from ._io import atomic_path
     from .errors import ConfigError
 
-    with atomic_path(path) as tmp:
-        if kind == ".csv":
-            frame.to_csv(tmp, index=False)
-        elif kind == ".parquet":
-            try:
-                frame.to_parquet(tmp, index=False, engine="pyarrow")
-            except ImportError:
-                raise ConfigError(
-                    "writing .parquet needs pyarrow: pip install 'portal-reports[parquet]'"
-                ) from None
-        else:
-            tmp.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        with atomic_path(path) as tmp:
+            if kind == ".csv":
+                frame.to_csv(tmp, index=False)
+            elif kind == ".parquet":
+                try:
+                    frame.to_parquet(tmp, index=False, engine="pyarrow")
+                except ImportError:
+                    raise ConfigError(
+                        "writing .parquet needs pyarrow: pip install 'portal-reports[parquet]'"
+                    ) from None
+            else:
+                tmp.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as exc:  # disk full, permissions, a file where a folder should be
+        raise ConfigError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 
 
 @cli.group("fetch", cls=PortalGroup)
@@ -269,7 +290,12 @@ def fetch_group() -> None:
 _fetch_range_options = [
     click.option("--month", help="Month, YYYY-MM (UTC). Default: the previous calendar month."),
     click.option("--from", "start", metavar="DT", help="Range start (ISO date-time, UTC)."),
-    click.option("--to", "end", metavar="DT", help="Range end, inclusive (with --from)."),
+    click.option(
+        "--to",
+        "end",
+        metavar="DT",
+        help="Range end, inclusive (with --from); a date alone means its whole day.",
+    ),
     click.option("--customer", help="External customer id. Default: the whole account."),
 ]
 
@@ -351,9 +377,11 @@ def _echo_parameters(nb_dir: str | None) -> None:
     for report in REPORTS:
         click.echo(f"{report}.ipynb")
         for name, info in notebook_parameters(report, Path(nb_dir) if nb_dir else None).items():
-            kind = info.get("inferred_type_name") or "None"
+            kind = info.get("inferred_type_name")
+            kind = f": {kind}" if kind and kind != "None" else ""  # "None": inferred from None
             help_text = info.get("help") or ""
-            click.echo(f"  {name}: {kind} (default {info.get('default')}) {help_text}".rstrip())
+            line = f"  {name}{kind} (default {info.get('default')})"
+            click.echo(f"{line}  {help_text}".rstrip())
 
 
 @cli.command("run")
@@ -458,7 +486,7 @@ def run_command(
     "customers",
     multiple=True,
     help="External customer id (repeatable, or comma-separated). "
-    "Default: every run directory of the month and every customer in customers.toml.",
+    "Default: every customer with reports that month.",
 )
 @click.option(
     "--reports-dir",

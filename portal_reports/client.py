@@ -262,20 +262,22 @@ class PortalClient:
         bar = tqdm(unit="session", disable=not show, file=sys.stderr, desc="sessions")
         seen: dict[str, dict[str, Any]] = {}  # every item of every walk, by id
         history: list[int] = []  # every total seen, in order
+        pace = [self.per_page]  # the ``per`` to ask: lowered to the page size the server serves
         try:
             problem = ""
             for walk in range(1, MAX_WALKS + 1):
-                items, problem = self._walk_once(params, bar, seen, history)
+                items, problem = self._walk_once(params, bar, seen, history, pace)
                 if not problem:
                     yield from items
                     return
-                log.warning(
-                    "GET %s: %s; walking the pages again (walk %d of %d)",
-                    SESSIONS_PATH,
-                    problem,
-                    walk + 1,
-                    MAX_WALKS,
-                )
+                if walk < MAX_WALKS:
+                    log.warning(
+                        "GET %s: %s; walking the pages again (walk %d of %d)",
+                        SESSIONS_PATH,
+                        problem,
+                        walk + 1,
+                        MAX_WALKS,
+                    )
         finally:
             bar.close()
         raise PaginationError(
@@ -289,6 +291,7 @@ class PortalClient:
         bar: Any,
         seen: dict[str, dict[str, Any]],
         history: list[int],
+        pace: list[int],
     ) -> tuple[list[dict[str, Any]], str]:
         """One walk from page 1: (items in server order, problem or "" when consistent).
 
@@ -296,8 +299,13 @@ class PortalClient:
         distinct ids. A re-walk may stop early: when the total only ever grew (sessions were
         added, none removed) and the ids met over all walks now number exactly the total,
         the newcomers on the first pages complete the earlier walks' items.
+
+        ``pace[0]`` is the ``per`` to ask. When a page holds fewer items than asked while
+        more remain, the server capped ``per``; from the next page on the client asks for
+        what it was served, so page N starts at the same offset whether the server counts
+        pages by the ``per`` asked or by the one it applied.
         """
-        per = self.per_page
+        per = pace[0]
         items: dict[str, dict[str, Any]] = {}
         totals: list[int] = []
         served = 0
@@ -324,6 +332,8 @@ class PortalClient:
                 return merged, ""
             if total - totals[0] >= served:
                 return [], f"sessions arrive faster than pages are read ({totals[0]} -> {total})"
+            if page == 1 and len(page_items) < per:  # the server capped ``per``
+                per = pace[0] = max(1, min(len(page_items), meta_per or per))
             # Never loop forever (e.g. a server ignoring ``page``): allow slack for items
             # shifting between pages, but stop well past the last page the total allows.
             smallest_page = min(smallest_page, len(page_items), meta_per or per)
@@ -375,7 +385,7 @@ class PortalClient:
                 )
             except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
                 fatal = ConfigError(self._scrub(f"bad Portal URL {self.base_url!r}: {exc}"))
-            except requests.exceptions.InvalidHeader:
+            except (requests.exceptions.InvalidHeader, UnicodeError):
                 # requests quotes the offending header value, which may be the secret
                 fatal = ConfigError(
                     f"{method} {path}: the secret or customer id is not a valid header value"
@@ -399,7 +409,7 @@ class PortalClient:
                         failure = "the body ended early"
                 elif status in RETRY_STATUSES:
                     failure = f"HTTP {status}"
-                    if status == 429:
+                    if status in (429, 503):
                         retry_after = _retry_after(resp.headers.get("Retry-After"))
                 else:
                     raise self._http_error(method, path, resp, attempt)
@@ -461,6 +471,9 @@ class PortalClient:
         text = str(exc)
         if not exc.reason and resp.reason:
             text += f" {resp.reason}"
+        if 300 <= status < 400 and resp.headers.get("Location"):
+            # not followed: the secret header must not travel to another address
+            text += f" (redirects to {resp.headers['Location']}; is PORTAL_BASE_URL right?)"
         if attempts > 1:
             text += f" (after {attempts} attempts)"
         exc.args = (self._scrub(text),)
@@ -640,10 +653,14 @@ def _attribute_path(attribute_id: str) -> str:
 
 
 def _check_header_value(name: str, value: str, *, show: bool) -> str:
-    """Refuse header values requests would reject (and quote): blanks, control characters."""
+    """Refuse header values requests would reject (and quote): blanks, control characters,
+    and characters outside Latin-1 (http.client cannot encode them; its UnicodeEncodeError
+    would carry the whole value, the secret included)."""
+    shown = f" {value!r}" if show else ""
     if value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        shown = f" {value!r}" if show else ""
         raise ConfigError(f"the {name}{shown} has leading/trailing blanks or control characters")
+    if any(ord(c) > 255 for c in value):
+        raise ConfigError(f"the {name}{shown} has characters that cannot be sent in an HTTP header")
     return value
 
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SECRET
 
+from portal_reports import attributes as attributes_module
 from portal_reports import cli as cli_module
 from portal_reports.attributes import (
     apply_bulk,
@@ -169,6 +170,8 @@ def test_get_by_id_and_by_idn_give_the_same_attribute(client, sandbox):
     by_id = get_attribute(client, target["id"])
     by_idn = get_attribute(client, target["idn"])
     assert by_id == by_idn
+    typed = "{" + target["id"].replace("-", "").upper() + "}"  # another spelling of the UUID
+    assert get_attribute(client, typed) == by_id
     assert {k: by_id[k] for k in target if k != "customer_id"} == {
         k: v for k, v in target.items() if k != "customer_id"
     }
@@ -282,6 +285,21 @@ def test_setting_the_current_value_sends_nothing(fresh_client, fresh_sandbox):
     change = set_attribute(fresh_client, target["idn"], value=target["value"])
     assert not change.applied and not change.has_changes
     assert puts(fresh_sandbox) == count
+
+
+@pytest.mark.parametrize(
+    ("attribute", "given"),
+    [
+        ({"value_type": "number", "value": 15}, "15"),
+        ({"value_type": "boolean", "value": True}, "yes"),
+        ({"value_type": "string", "value": "x"}, "x"),
+    ],
+)
+def test_a_value_the_portal_sends_as_json_is_equal_to_its_text(attribute, given):
+    # the spec's values are strings; a Portal sending 15 or true must not get a change each run
+    attribute = {"idn": "a", **attribute}
+    assert attributes_module._changes(attribute, value=given) == {}
+    assert attributes_module._changes(attribute, value="16" if given == "15" else "no") != {}
 
 
 def test_invalid_values_are_refused_before_any_request(fresh_client, fresh_sandbox):

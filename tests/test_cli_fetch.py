@@ -117,6 +117,25 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(portal_env, tmp_path, a
     assert len(portal_env.requests) == requests_before  # checked before any request
 
 
+def test_a_bare_date_as_to_means_its_whole_day(portal_env):
+    last_day = MONTH_END[:10]
+    result = invoke("fetch", "sessions", "--from", MONTH_START[:10], "--to", last_day)
+    assert result.exit_code == 0, result.output
+    count, headline, _ = parse(result.stdout)
+    assert f"{MONTH_START}..{MONTH_END}" in headline
+    assert count == sum(sql_counts(portal_env).values())
+
+
+def test_out_under_a_file_is_refused_before_fetching(portal_env, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    requests_before = len(portal_env.requests)
+    result = invoke("fetch", "sessions", "--month", MONTH, "--out", str(blocker / "s.csv"))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "is not a folder" in result.stderr
+    assert len(portal_env.requests) == requests_before
+
+
 def test_month_and_range_exclude_each_other(portal_env):
     result = invoke("fetch", "sessions", "--month", MONTH, "--from", MONTH_START)
     assert result.exit_code == 2

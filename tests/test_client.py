@@ -158,7 +158,71 @@ def test_server_page_cap_smaller_than_per():
         assert [i["id"] for i in c.month_sessions(END_MONTH)] == expected
         pages = new_requests(sb, before, SESSIONS)
         assert len(pages) == math.ceil(len(expected) / 7)
-        assert all(query_of(r)["per"] == ["100"] for r in pages)
+        # asks for 100 once, then for the 7 it was served (page N starts at the same offset
+        # whether a server counts pages by the per asked or by the per applied)
+        assert [query_of(r)["per"][0] for r in pages] == ["100"] + ["7"] * (len(pages) - 1)
+
+
+class _OtherPortal:
+    """An independent, minimal implementation of the sessions endpoint, unlike the sandbox:
+    it caps ``per`` at ``cap`` but offsets pages by the ``per`` asked, echoes the ``per`` asked
+    in ``metadata.per``, can order ascending, and can add sessions before chosen requests."""
+
+    def __init__(self, count, cap=100, ascending=False, inserts=None):
+        import http.server
+        import json
+        import threading
+
+        self.items = [
+            {"id": f"s{n:05d}", "created_at": "2024-01-01T00:00:00Z"} for n in range(count)
+        ]
+        self.calls, self.inserts = 0, dict(inserts or {})
+        portal = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                portal.calls += 1
+                for n in range(portal.inserts.get(portal.calls, 0)):
+                    portal.items.insert(0, {"id": f"new{portal.calls}-{n}"})
+                query = parse_qs(urlsplit(self.path).query)
+                page, per = int(query["page"][0]), int(query["per"][0])
+                rows = portal.items[::-1] if ascending else portal.items
+                chunk = rows[(page - 1) * per :][: min(per, cap)]
+                body = json.dumps(
+                    {"items": chunk, "metadata": {"page": page, "per": per, "total": len(rows)}}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("cap", "ascending", "inserts"),
+    [(30, False, None), (30, True, None), (100, True, {3: 4}), (30, False, {2: 3, 5: 1})],
+)
+def test_an_independent_server_with_other_paging_rules(cap, ascending, inserts):
+    with (
+        _OtherPortal(137, cap=cap, ascending=ascending, inserts=inserts) as portal,
+        PortalClient(portal.url, SECRET, progress=False, per_page=50) as c,
+    ):
+        ids = [i["id"] for i in c.sessions(*DAY)]
+        assert len(ids) == len(set(ids)) and set(ids) == {i["id"] for i in portal.items}
 
 
 def test_items_shifting_mid_walk_are_rewalked(fresh_sandbox, waits):
@@ -654,3 +718,11 @@ def test_secret_echoed_by_the_server_is_scrubbed(client):
         client.sessions(*DAY, connectors=[SECRET])
     assert "***" in str(info.value)
     assert SECRET not in _exception_texts(info.value)
+
+
+@pytest.mark.parametrize("secret", ["s€cret-Zq8f3K1vX9", "tab\tsecret-Zq8f3K1vX9"])
+def test_a_secret_http_cannot_carry_is_a_config_error_that_does_not_show_it(sandbox, secret):
+    # http.client's UnicodeEncodeError would carry the whole header value in ``.object``
+    with pytest.raises(ConfigError, match="the secret") as info:
+        PortalClient(sandbox.url, secret, progress=False)
+    assert secret not in _exception_texts(info.value)
