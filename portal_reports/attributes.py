@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .client import ATTRIBUTE_FIELDS
 from .errors import AttributeValidationError, ConfigError, NotFoundError, PortalError
 from .frames import attributes_frame
 
@@ -34,15 +35,7 @@ ENV_NAME_ATTRIBUTE = "PORTAL_NAME_ATTRIBUTE"
 DEFAULT_NAME_ATTRIBUTE = "business_name"
 
 #: Fields of an attribute that a PUT carries (everything but ``id`` and ``idn``).
-PUT_FIELDS = (
-    "value",
-    "title",
-    "description",
-    "group",
-    "is_hidden",
-    "possible_values",
-    "value_type",
-)
+PUT_FIELDS = ATTRIBUTE_FIELDS
 #: Fields a caller of :func:`plan_update` / :func:`set_attribute` may change.
 EDITABLE_FIELDS = ("value", "title", "description")
 #: Order of the fields in :func:`diff_text` and in the CLI's ``get`` output.
