@@ -133,22 +133,28 @@ def get_attribute(client: PortalClient, id_or_idn: str) -> dict[str, Any]:
     raise _not_found(client, key, hint)
 
 
+def name_from_attributes(payload: Mapping[str, Any], idn: str | None = None) -> str | None:
+    """The business name in an attributes payload (idn from env PORTAL_NAME_ATTRIBUTE,
+    default ``business_name``); a missing attribute or an empty value gives ``None``."""
+    idn = idn or os.environ.get(ENV_NAME_ATTRIBUTE) or DEFAULT_NAME_ATTRIBUTE
+    for attribute in payload.get("attributes") or []:
+        if isinstance(attribute, Mapping) and attribute.get("idn") == idn:
+            value = attribute.get("value")
+            text = str(value).strip() if value is not None else ""
+            return text or None
+    return None
+
+
 def business_name(client: PortalClient, idn: str | None = None) -> str | None:
     """The customer's display name from an attribute (env PORTAL_NAME_ATTRIBUTE), else None.
 
     Reports use it as a title; a missing attribute, empty value or 404 gives ``None``.
     """
-    idn = idn or os.environ.get(ENV_NAME_ATTRIBUTE) or DEFAULT_NAME_ATTRIBUTE
     try:
-        attributes = client.customer_attributes().get("attributes") or []
+        payload = client.customer_attributes()
     except NotFoundError:
         return None
-    for attribute in attributes:
-        if attribute.get("idn") == idn:
-            value = attribute.get("value")
-            text = str(value).strip() if value is not None else ""
-            return text or None
-    return None
+    return name_from_attributes(payload, idn)
 
 
 # --------------------------------------------------------------------------- validation

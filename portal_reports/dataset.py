@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ._io import atomic_write
+from .attributes import name_from_attributes
 from .dates import format_utc, month_range, parse_month, shift_month, to_utc
 from .errors import ConfigError, PortalHTTPError
 
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from .client import PortalClient
     from .frames import SessionsInfo
 
-ENV_NAME_ATTRIBUTE = "PORTAL_NAME_ATTRIBUTE"
-DEFAULT_NAME_ATTRIBUTE = "business_name"
 ALL_CUSTOMERS = "All customers"
 RAW_KEYS = (
     "month",
@@ -50,11 +49,6 @@ def raw_sha256(raw: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(raw).encode("utf-8")).hexdigest()
 
 
-def name_attribute() -> str:
-    """The attribute idn holding the business name (env ``PORTAL_NAME_ATTRIBUTE``)."""
-    return os.environ.get(ENV_NAME_ATTRIBUTE) or DEFAULT_NAME_ATTRIBUTE
-
-
 def customer_name_from(attributes: dict[str, Any], customer_id: str | None) -> str:
     """The business name for the report heading.
 
@@ -64,13 +58,7 @@ def customer_name_from(attributes: dict[str, Any], customer_id: str | None) -> s
     """
     if customer_id is None:
         return ALL_CUSTOMERS
-    wanted = name_attribute()
-    for item in attributes.get("attributes") or []:
-        if isinstance(item, dict) and item.get("idn") == wanted:
-            value = item.get("value")
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return customer_id
+    return name_from_attributes(attributes) or customer_id
 
 
 @dataclass
