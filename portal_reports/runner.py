@@ -7,6 +7,7 @@ Notebooks of all customers run in parallel worker processes (one per core by def
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -98,8 +99,9 @@ def run_directory(out_dir: str | os.PathLike[str], month: str, customer: str | N
     return Path(out_dir) / month / (customer or ALL_CUSTOMERS_DIR)
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The commit of the code that ran, when it runs from a git checkout."""
+    """The commit of the code that ran, when it runs from a git checkout (asked once)."""
     try:
         out = subprocess.run(
             ["git", "-C", str(_REPO), "rev-parse", "HEAD"],
