@@ -41,8 +41,8 @@ report: $(VENV)/.installed  ## write every customer's leads/revenue/ASR reports 
 email: $(VENV)/.installed  ## email the month's PDF reports to each customer (SMTP_* env vars)
 	$(BIN)/portal-reports email $(if $(MONTH),--month $(MONTH)) $(if $(CUSTOMER),--customer $(CUSTOMER)) --reports-dir $(OUT)
 
-lab: $(VENV)/.installed-lab  ## open JupyterLab on notebooks/
-	$(BIN)/jupyter lab notebooks/
+lab: $(VENV)/.installed-lab  ## JupyterLab on this project (saved notebooks keep no outputs; works as root)
+	$(BIN)/portal-reports lab
 
 lint: $(VENV)/.installed-test  ## ruff lint and format check
 	$(BIN)/ruff check portal_reports tests benchmarks

@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 import requests
 
-from portal_reports.client import SESSIONS_PATH, PortalClient
+from portal_reports.data.frames import sessions_frame
 from portal_reports.dates import format_utc, month_range
-from portal_reports.frames import sessions_frame
+from portal_reports.portal.client import SESSIONS_PATH, PortalClient
 from portal_reports.sandbox import DEFAULT_SECRET
 
 MONTH = "2026-10"

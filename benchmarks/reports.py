@@ -19,13 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from portal_reports.client import PortalClient
-from portal_reports.runner import REPORTS, run_reports
+from portal_reports.portal.client import PortalClient
+from portal_reports.publish.runner import run_reports
+from portal_reports.reports.registry import registry
 from portal_reports.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET = "benchmark-secret"
+REPORTS = registry(ROOT / "notebooks").names
 
 
 def naive_chain(month: str, customer: str, out: Path, env: dict[str, str]) -> float:

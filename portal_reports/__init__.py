@@ -1,16 +1,22 @@
 """portal-reports: monthly leads, revenue and ASR reports from the Portal API.
 
-The handful of names most users need; everything else lives in its module
-(``client``, ``frames``, ``dataset``, ``metrics``, ``plots``, ``runner``, ``export``, ``mail``,
-``attributes``, ``sandbox``).
+The handful of names most users need; everything else lives in its folder, in the order the
+data flows: ``portal`` (client) -> ``data`` (frames, month) -> ``reports`` (registry, kit,
+figures, charts) -> ``publish`` (runner, export, manifest) -> ``mail``; plus ``attributes``,
+``sandbox`` and ``cli``.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
 
-from .client import PortalClient
-from .dataset import MonthData, fetch_month, load_month
+try:
+    __version__ = version("portal-reports")
+except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
+    __version__ = "0+unknown"
+
+from .data.frames import SessionsInfo, attributes_frame, info_frames, sessions_frame
+from .data.month import MonthData, fetch_month, load_month
 from .dates import month_range, previous_month
 from .errors import (
     AttributeValidationError,
@@ -20,6 +26,7 @@ from .errors import (
     ExportError,
     InvalidResponseError,
     MailError,
+    ManifestError,
     NotebookExecutionError,
     NotFoundError,
     PaginationError,
@@ -30,7 +37,7 @@ from .errors import (
     ReportError,
     ServerError,
 )
-from .frames import SessionsInfo, attributes_frame, info_frames, sessions_frame
+from .portal.client import PortalClient
 
 __all__ = [
     "AttributeValidationError",
@@ -40,6 +47,8 @@ __all__ = [
     "ExportError",
     "InvalidResponseError",
     "MailError",
+    "Manifest",
+    "ManifestError",
     "MonthData",
     "NotFoundError",
     "NotebookExecutionError",
@@ -49,6 +58,9 @@ __all__ = [
     "PortalError",
     "PortalHTTPError",
     "RateLimitError",
+    "Project",
+    "Registry",
+    "Report",
     "ReportError",
     "ServerError",
     "SessionsInfo",
@@ -57,9 +69,11 @@ __all__ = [
     "export_notebook",
     "fetch_month",
     "info_frames",
+    "kit",
     "load_month",
     "month_range",
     "previous_month",
+    "registry",
     "run_reports",
     "send_reports",
     "sessions_frame",
@@ -67,17 +81,24 @@ __all__ = [
 
 _LAZY = {
     "Sandbox": ("sandbox", "Sandbox"),
-    "export_notebook": ("export", "export_notebook"),
-    "run_reports": ("runner", "run_reports"),
-    "send_reports": ("mail", "send_reports"),
+    "Manifest": ("publish.manifest", "Manifest"),
+    "Project": ("project", "Project"),
+    "Registry": ("reports.registry", "Registry"),
+    "Report": ("reports.registry", "Report"),
+    "export_notebook": ("publish.export", "export_notebook"),
+    "kit": ("reports.kit", None),
+    "registry": ("reports.registry", "registry"),
+    "run_reports": ("publish.runner", "run_reports"),
+    "send_reports": ("mail.delivery", "send_reports"),
 }
 
 
 def __getattr__(name: str):
-    """Heavy parts (sandbox, export, runner, mail) are imported on first use."""
+    """Heavy parts (sandbox, registry, kit, export, runner, mail) are imported on first use."""
     if name in _LAZY:
         from importlib import import_module
 
         module, attr = _LAZY[name]
-        return getattr(import_module(f".{module}", __name__), attr)
+        loaded = import_module(f".{module}", __name__)
+        return loaded if attr is None else getattr(loaded, attr)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 
-from .config import resolve_settings
 from .errors import ConfigError
-from .recipients import DEFAULT_CONFIG, load_recipients
+from .mail.recipients import load_recipients
+from .settings import resolve_settings
 
 
-def all_customer_ids(config: str | os.PathLike[str] = DEFAULT_CONFIG) -> list[str]:
+def all_customer_ids(config: str | os.PathLike[str] | None = None) -> list[str]:
     """External ids to report on: the embedded sandbox's customers when no Portal is
     configured, else the customers configured in ``customers.toml`` (``all`` = whole account)."""
     settings = resolve_settings()
@@ -17,6 +17,10 @@ def all_customer_ids(config: str | os.PathLike[str] = DEFAULT_CONFIG) -> list[st
         from .sandbox import default_sandbox
 
         return [c["external_id"] for c in default_sandbox().customers]
+    if config is None:
+        from .project import current_project
+
+        config = current_project().customers_file
     if not os.path.exists(config):
         raise ConfigError(
             f"no customers configured: {config} not found (name customers with --customer)"

@@ -109,6 +109,10 @@ class NotebookExecutionError(ReportError):
         )
 
 
+class ManifestError(ReportError):
+    """A run's ``manifest.json`` is missing, unreadable or not a manifest."""
+
+
 class ExportError(ReportError):
     """Converting an executed notebook to HTML or PDF failed."""
 

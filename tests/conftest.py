@@ -41,7 +41,7 @@ def portal_env(monkeypatch, sandbox):
 @pytest.fixture
 def client(sandbox):
     """A PortalClient for the shared sandbox, whole account."""
-    from portal_reports.client import PortalClient
+    from portal_reports.portal.client import PortalClient
 
     with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as c:
         yield c

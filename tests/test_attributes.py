@@ -13,8 +13,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import SECRET
 
-from portal_reports import attributes as attributes_module
-from portal_reports import cli as cli_module
 from portal_reports.attributes import (
     apply_bulk,
     business_name,
@@ -27,8 +25,9 @@ from portal_reports.attributes import (
     set_attribute,
     validate_value,
 )
+from portal_reports.attributes import edit as attributes_module
+from portal_reports.cli import attributes as cli_module
 from portal_reports.cli import cli
-from portal_reports.client import PortalClient
 from portal_reports.errors import (
     AttributeValidationError,
     BadRequestError,
@@ -36,6 +35,7 @@ from portal_reports.errors import (
     NotFoundError,
     ServerError,
 )
+from portal_reports.portal.client import PortalClient
 
 PRIMARY = "acme-dental"  # attributes without the customer header are this customer's
 ROOT = Path(__file__).resolve().parents[1]

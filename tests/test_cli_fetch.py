@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from conftest import MONTH, SECRET
 
 from portal_reports.cli import cli
+from portal_reports.data.frames import sessions_frame
 from portal_reports.dates import format_utc, month_range
-from portal_reports.frames import sessions_frame
 
 MONTH_START, MONTH_END = (format_utc(x) for x in month_range(MONTH))
 HEADLINE = re.compile(r"^(\d+) sessions (.+) (whole account|customer \S+)( \[.*\])?$")
@@ -157,7 +157,7 @@ def test_unknown_customer_is_exit_4_and_no_file(portal_env, tmp_path):
 @pytest.fixture(scope="module")
 def month_frame(sandbox):
     """The month's sessions (acme-dental) fetched by the library, to compare files with."""
-    from portal_reports.client import PortalClient
+    from portal_reports.portal.client import PortalClient
 
     with PortalClient(sandbox.url, SECRET, "acme-dental", progress=False) as client:
         items = client.sessions(*month_range(MONTH))

@@ -13,8 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import END_MONTH, MONTH, SECRET, SEED
 
-from portal_reports import client as client_module
-from portal_reports.client import PortalClient
 from portal_reports.dates import format_utc, month_range
 from portal_reports.errors import (
     AuthError,
@@ -28,6 +26,9 @@ from portal_reports.errors import (
     RateLimitError,
     ServerError,
 )
+from portal_reports.portal import client as client_module
+from portal_reports.portal import paging, transport
+from portal_reports.portal.client import PortalClient
 from portal_reports.sandbox import Sandbox
 
 SESSIONS = "/api/v1/bff/sessions"
@@ -357,7 +358,7 @@ def test_sessions_info_matches_sql_and_listing(client, sandbox):
 
 def test_customer_header_user_agent_and_shared_session(client, sandbox):
     acme = client.for_customer("acme-dental")
-    assert acme._session is client._session and acme.customer_id == "acme-dental"
+    assert acme.transport is client.transport and acme.customer_id == "acme-dental"
     assert client.customer_id is None
     before = len(sandbox.requests)
     acme.sessions(*DAY)
@@ -463,7 +464,7 @@ def test_500_is_not_retried(faulty, waits):
 def test_answers_missing_promised_keys_are_invalid(faulty, monkeypatch):
     # /_sandbox/faults answers 200 JSON of another shape: real HTTP, wrong body
     with make_client(faulty) as c:
-        monkeypatch.setattr(client_module, "SESSIONS_PATH", "/_sandbox/faults")
+        monkeypatch.setattr(paging, "SESSIONS_PATH", "/_sandbox/faults")
         with pytest.raises(InvalidResponseError, match="GET /_sandbox/faults .*'items'"):
             c.sessions(*DAY)
         monkeypatch.setattr(client_module, "SESSIONS_INFO_PATH", "/_sandbox/faults")
@@ -492,10 +493,10 @@ def test_sessions_page_shape_checks(page, problem):
         return InvalidResponseError(what)
 
     if problem is None:
-        assert client_module._sessions_page(page, invalid)[1] == 1
+        assert paging._sessions_page(page, invalid)[1] == 1
     else:
         with pytest.raises(InvalidResponseError, match=problem):
-            client_module._sessions_page(page, invalid)
+            paging._sessions_page(page, invalid)
 
 
 # -- retries -----------------------------------------------------------------------------------
@@ -523,10 +524,10 @@ def test_429_wait_is_capped_and_exhaustion_is_rate_limit_error(faulty, waits):
 
 def test_retry_after_http_date():
     soon = datetime.now(UTC) + timedelta(seconds=30)
-    assert 25 < client_module._retry_after(soon.strftime("%a, %d %b %Y %H:%M:%S GMT")) <= 30
-    assert client_module._retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert client_module._retry_after("3") == 3.0
-    assert client_module._retry_after("soon") is None
+    assert 25 < transport._retry_after(soon.strftime("%a, %d %b %Y %H:%M:%S GMT")) <= 30
+    assert transport._retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert transport._retry_after("3") == 3.0
+    assert transport._retry_after("soon") is None
 
 
 @pytest.mark.parametrize("kind", ["502", "503", "504", "drop", "truncate"])

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from portal_reports.config import resolve_settings
 from portal_reports.dates import (
     current_month,
     format_utc,
@@ -19,6 +18,7 @@ from portal_reports.dates import (
     to_utc,
 )
 from portal_reports.errors import ConfigError
+from portal_reports.settings import connect, resolve_settings
 
 
 @pytest.mark.parametrize(
@@ -154,5 +154,8 @@ def test_config_errors(clean_env, url, secret, match):
 
 def test_nothing_configured_uses_the_embedded_sandbox(clean_env):
     s = resolve_settings()
-    assert s.sandbox is True
-    assert s.base_url.startswith("http://127.0.0.1:")
+    assert s.sandbox is True and s.data_source == "sandbox"
+    assert s.base_url is None and s.secret is None  # resolving starts nothing
+    live = connect(s)
+    assert live.sandbox is True
+    assert live.base_url.startswith("http://127.0.0.1:")

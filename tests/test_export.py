@@ -15,7 +15,7 @@ import pypdf
 import pytest
 
 from portal_reports.errors import ExportError
-from portal_reports.export import (
+from portal_reports.publish.export import (
     PortalHTMLExporter,
     export_formats,
     export_notebook,
@@ -23,6 +23,7 @@ from portal_reports.export import (
     report_header,
     templates_dir,
 )
+from portal_reports.resources import default_templates_dir
 
 pytestmark = pytest.mark.slow
 
@@ -159,7 +160,8 @@ def test_pdf_pages_text_and_metadata(exported):
 def test_export_notebook_from_path_uses_papermill_fallback(executed, tmp_path):
     out = export_notebook(executed, "pdf", tmp_path / "showcase.pdf")
     _, pages = _pdf_text(out)
-    assert "Showcase report" in pages[0] and "October 2026" in pages[0]
+    # no runner metadata: the title is the notebook's first heading, the month papermill's
+    assert "Monthly showcase" in pages[0] and "October 2026" in pages[0]
     assert "autohaus-mueller" in pages[0].lower()  # customer id; the header shows it uppercased
     assert sorted(p.name for p in tmp_path.iterdir()) == ["showcase.pdf"]
 
@@ -178,7 +180,7 @@ def test_nbconvert_cli_portal_pdf_and_html(executed, tmp_path):
     _, pages = _pdf_text(tmp_path / "cli.pdf")
     assert len(pages) > 1 and "$12,345.50" in pages[0]
     assert "SENTINEL" not in "".join(pages)
-    assert "Showcase report" in (tmp_path / "cli.html").read_text(encoding="utf-8")
+    assert "<title>Monthly showcase" in (tmp_path / "cli.html").read_text(encoding="utf-8")
 
 
 def test_failed_export_leaves_no_file(tmp_path):
@@ -238,7 +240,11 @@ def test_template_dir_override(monkeypatch, tmp_path):
     css = custom / "portal" / "static" / "report.css"
     css.write_text(css.read_text() + "\n/* OVERRIDDEN-TEMPLATE */\n")
     monkeypatch.setenv("PORTAL_REPORTS_TEMPLATES", str(custom))
-    assert PortalHTMLExporter().extra_template_basedirs == [str(custom)]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Hello")])
+    # the override first, the package's templates behind it (files not overridden)
+    assert PortalHTMLExporter().extra_template_basedirs == [
+        str(custom),
+        str(default_templates_dir().resolve()),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Hello")])
     html = render_html(nb, name="leads")
     assert "OVERRIDDEN-TEMPLATE" in html and "Leads report" in html

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 from conftest import MONTH
 
-from portal_reports.dates import month_range
-from portal_reports.frames import (
+from portal_reports.data.frames import (
     SESSION_COLUMNS,
     SUMMARY_METRICS,
     SessionsInfo,
@@ -21,6 +20,7 @@ from portal_reports.frames import (
     info_frames,
     sessions_frame,
 )
+from portal_reports.dates import month_range
 
 FIXED = list(SESSION_COLUMNS)
 

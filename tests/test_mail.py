@@ -26,7 +26,8 @@ from portal_reports.mail import (
     load_run,
     send_reports,
 )
-from portal_reports.recipients import load_recipients
+from portal_reports.mail.recipients import load_recipients
+from portal_reports.reports.registry import title_from_name
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "smtp-pw-Hq7!xZ2p"
@@ -300,7 +301,9 @@ def test_message_has_bodies_figures_inline_chart_and_pdfs(reports, config, pdfs,
         for title in ("Leads report", "Revenue report", "ASR report")
     }
     for report, data in pdfs.items():
-        part = attachments[attachment_name("Autohaus Müller & Söhne", report, MONTH)]
+        part = attachments[
+            attachment_name("Autohaus Müller & Söhne", title_from_name(report), MONTH)
+        ]
         assert part.get_content_type() == "application/pdf"
         assert part.get_content() == data
 

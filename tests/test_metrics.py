@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
+import nbformat
 import pytest
 from conftest import MONTH, SECRET
 
-from portal_reports import metrics
-from portal_reports.dataset import ALL_CUSTOMERS, MonthData, fetch_month, load_month, raw_sha256
+from portal_reports.data.month import ALL_CUSTOMERS, MonthData, fetch_month, load_month, raw_sha256
 from portal_reports.errors import ConfigError
+from portal_reports.reports import blocks, figures, format
+from portal_reports.reports.registry import registry
 
 CUSTOMER = "acme-dental"
 RANGE = ("2026-09-01T00:00:00Z", "2026-09-30T23:59:59Z")
@@ -19,7 +22,7 @@ RANGE = ("2026-09-01T00:00:00Z", "2026-09-30T23:59:59Z")
 @pytest.fixture(scope="module")
 def month_data(sandbox):
     """September for acme-dental, fetched once over real HTTP."""
-    from portal_reports.client import PortalClient
+    from portal_reports.portal.client import PortalClient
 
     with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
         return fetch_month(MONTH, CUSTOMER, client=client)
@@ -128,8 +131,23 @@ def _month(current: dict, previous: dict, sessions: list[dict], attributes=None)
     )
 
 
-def _kpis(data: MonthData, report: str) -> dict[str, metrics.Kpi]:
-    return {k.label: k for k in metrics.headline(data, report)}
+# The headline figures each report notebook declares (report.headline(...)), as test data.
+HEADLINES = {
+    "leads": ["sessions", "leads", "conversion_rate", "leads_after_hours"],
+    "revenue": [
+        "revenue",
+        "revenue_after_hours",
+        "opportunity_sessions",
+        "opportunity_value",
+        "additional_deals",
+        "units",
+    ],
+    "asr": ["asr", "asr_working_hours", "asr_after_hours", "voice_share"],
+}
+
+
+def _kpis(data: MonthData, report: str) -> dict[str, figures.Kpi]:
+    return {k.label: k for k in figures.headline(data, HEADLINES[report])}
 
 
 # --------------------------------------------------------------------------- sandbox month
@@ -144,8 +162,8 @@ def test_manifest_figures_match_sql(sandbox, month_data):
         CUSTOMER,
         *RANGE,
     )
-    figures = metrics.manifest_figures(month_data)
-    assert list(figures) == [
+    figs = figures.manifest_figures(month_data)
+    assert list(figs) == [
         "sessions_total",
         "leads_total",
         "revenue_total",
@@ -155,15 +173,15 @@ def test_manifest_figures_match_sql(sandbox, month_data):
         "sessions_listed",
     ]
     assert row[0] > 100, "the sandbox month should not be trivially small"
-    assert figures["sessions_total"] == row[0] == figures["sessions_listed"]
-    assert figures["leads_total"] == row[1]
-    assert figures["revenue_total"] == pytest.approx(round(row[2], 2), abs=0.006)
-    assert figures["asr_total"] == pytest.approx(round(row[3], 2), abs=0.006)
-    assert figures["opportunity_value_total"] == pytest.approx(round(row[4], 2), abs=0.006)
-    assert figures["units_total"] == row[5]
+    assert figs["sessions_total"] == row[0] == figs["sessions_listed"]
+    assert figs["leads_total"] == row[1]
+    assert figs["revenue_total"] == pytest.approx(round(row[2], 2), abs=0.006)
+    assert figs["asr_total"] == pytest.approx(round(row[3], 2), abs=0.006)
+    assert figs["opportunity_value_total"] == pytest.approx(round(row[4], 2), abs=0.006)
+    assert figs["units_total"] == row[5]
     for key in ("sessions_total", "leads_total", "units_total", "sessions_listed"):
-        assert type(figures[key]) is int
-    json.dumps(figures)  # plain JSON numbers
+        assert type(figs[key]) is int
+    json.dumps(figs)  # plain JSON numbers
 
 
 def test_headline_deltas_against_previous_month(sandbox, month_data):
@@ -190,17 +208,26 @@ def test_headline_deltas_against_previous_month(sandbox, month_data):
     assert "pts" in rate.delta_text or "no change" in rate.delta_text
 
 
-def test_every_report_has_a_headline(month_data):
-    for report, count in (("leads", 4), ("revenue", 6), ("asr", 4)):
-        kpis = metrics.headline(month_data, report)
-        assert len(kpis) == count
-        assert all(k.formatted and k.delta_text for k in kpis)
-    with pytest.raises(ValueError, match="unknown report"):
-        metrics.headline(month_data, "profit")
+def test_every_catalogued_figure_computes(month_data):
+    kpis = figures.headline(month_data, list(figures.FIGURES))
+    assert len(kpis) == len(figures.FIGURES)
+    assert all(k.formatted and k.delta_text for k in kpis)
+    with pytest.raises(ValueError, match="unknown headline figure"):
+        figures.headline(month_data, ["sessions", "profit"])
+
+
+@pytest.mark.parametrize("report", registry().names)
+def test_every_report_declares_known_headline_figures(report):
+    nb = nbformat.read(str(registry()[report].path), as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    declared = re.findall(r"report\.headline\(([^)]*)\)", code)
+    assert len(declared) == 1, f"{report} should declare its headline once"
+    keys = re.findall(r'"(\w+)"', declared[0])
+    assert keys and set(keys) <= set(figures.FIGURES)
 
 
 def test_daily_series_covers_every_day(sandbox, month_data):
-    daily = metrics.daily_series(month_data)
+    daily = figures.daily_series(month_data)
     assert len(daily) == 30
     assert daily.index[0].day == 1 and daily.index[-1].day == 30
     assert daily["sessions"].sum() == len(month_data.sessions)
@@ -217,7 +244,7 @@ def test_daily_series_covers_every_day(sandbox, month_data):
 
 
 def test_split_and_channel_tables(sandbox, month_data):
-    split = metrics.hours_split(month_data.info).set_index("Metric")
+    split = figures.hours_split(month_data.info).set_index("Metric")
     after = _sql(
         sandbox,
         "SELECT count(*), sum(revenue) FROM sessions WHERE customer_id = ?"
@@ -231,7 +258,7 @@ def test_split_and_channel_tables(sandbox, month_data):
     assert split.loc["Revenue", "Outside working hours"] == pytest.approx(after[1], abs=0.01)
     assert list(split.index) == ["Sessions", "Leads", "Revenue", "ASR amount"]
 
-    channels = metrics.channel_table(month_data.info).set_index("Channel")
+    channels = figures.channel_table(month_data.info).set_index("Channel")
     voice = _sql(
         sandbox,
         "SELECT count(*) FROM sessions WHERE customer_id = ? AND created_at BETWEEN ? AND ?"
@@ -241,11 +268,11 @@ def test_split_and_channel_tables(sandbox, month_data):
     )[0]
     assert channels.loc["Voice", "Sessions"] == voice
     assert channels["Share"].sum() == pytest.approx(1.0)
-    assert metrics.voice_share(month_data.info) == pytest.approx(voice / total)
+    assert figures.voice_share(month_data.info) == pytest.approx(voice / total)
 
 
 def test_types_table_and_money_ratios(sandbox, month_data):
-    table = metrics.types_table(month_data.info)
+    table = figures.types_table(month_data.info)
     assert set(table["Group"]) == {"Lead", "Not a lead"}
     assert len(table) <= 30
     leads = table[table["Group"] == "Lead"]
@@ -258,41 +285,41 @@ def test_types_table_and_money_ratios(sandbox, month_data):
         CUSTOMER,
         *RANGE,
     )
-    assert metrics.revenue_per_lead(month_data.info) == pytest.approx(row[0] / row[1], rel=1e-3)
-    assert metrics.average_opportunity_value(month_data.info) == pytest.approx(
+    assert figures.revenue_per_lead(month_data.info) == pytest.approx(row[0] / row[1], rel=1e-3)
+    assert figures.average_opportunity_value(month_data.info) == pytest.approx(
         row[2] / row[3], rel=1e-3
     )
 
 
 def test_crosscheck_ok_on_sandbox(month_data):
-    check = metrics.crosscheck(month_data)
+    check = figures.crosscheck(month_data)
     assert check.status == "ok" and check.ok
     assert check.sessions_listed == check.sessions_info == len(month_data.sessions)
     assert check.leads_counted == check.leads_info
-    html = metrics.crosscheck_html(check)
+    html = blocks.crosscheck_html(check)
     assert 'class="callout ok"' in html and "match" in html
 
 
 def test_crosscheck_detects_a_missing_session(month_data):
     short = dataclasses.replace(month_data, sessions=month_data.sessions.iloc[1:])
-    check = metrics.crosscheck(short)
+    check = figures.crosscheck(short)
     assert check.status == "mismatch" and not check.ok
     assert check.sessions_listed == check.sessions_info - 1
     assert "do not match" in check.message
-    assert 'class="callout warn' in metrics.crosscheck_html(check)
+    assert 'class="callout warn' in blocks.crosscheck_html(check)
 
 
 def test_crosscheck_detects_lead_count_mismatch():
     info = _info({2: (3, 2)})
     sessions = [_session(0, True), _session(1, False), _session(2, False)]
-    check = metrics.crosscheck(_month(info, info, sessions))
+    check = figures.crosscheck(_month(info, info, sessions))
     assert (check.sessions_listed, check.leads_counted, check.leads_info) == (3, 1, 2)
     assert check.status == "mismatch"
 
 
 def test_crosscheck_without_is_lead_argument():
     info = _info({2: (2, 0)})
-    check = metrics.crosscheck(_month(info, info, [_session(0, None), _session(1, None)]))
+    check = figures.crosscheck(_month(info, info, [_session(0, None), _session(1, None)]))
     assert check.leads_counted is None and check.status == "ok"
     assert "not available" in check.message
 
@@ -307,28 +334,28 @@ def test_empty_month():
     assert kpis["Sessions"].direction == "down" and kpis["Sessions"].delta_pct == -1.0
     assert kpis["Conversion rate"].value is None
     assert kpis["Conversion rate"].formatted == "n/a" and kpis["Conversion rate"].direction == "na"
-    daily = metrics.daily_series(data)
+    daily = figures.daily_series(data)
     assert len(daily) == 30 and daily["sessions"].sum() == 0
-    assert metrics.manifest_figures(data)["sessions_listed"] == 0
-    check = metrics.crosscheck(data)
+    assert figures.manifest_figures(data)["sessions_listed"] == 0
+    check = figures.crosscheck(data)
     assert check.ok and check.leads_counted == 0 and "not available" not in check.message
-    assert metrics.after_hours_sentence(data).startswith("No revenue")
-    assert metrics.channel_table(data.info).empty
-    notices = metrics.notices_html(data)
+    assert blocks.after_hours_sentence(data).startswith("No revenue")
+    assert figures.channel_table(data.info).empty
+    notices = blocks.notices_html(data)
     assert notices.count('class="callout') == 1 and "No sessions were recorded" in notices
 
 
 def test_notices_show_a_mismatch_unless_the_report_has_its_own_check(month_data):
-    assert metrics.notices_html(month_data) == ""  # a normal month needs no notice
+    assert blocks.notices_html(month_data) == ""  # a normal month needs no notice
     short = dataclasses.replace(month_data, sessions=month_data.sessions.iloc[1:])
-    assert 'class="callout warn' in metrics.notices_html(short)
-    assert metrics.notices_html(short, crosscheck_mismatch=False) == ""
+    assert 'class="callout warn' in blocks.notices_html(short)
+    assert blocks.notices_html(short, crosscheck_mismatch=False) == ""
 
 
 def test_previous_month_zero_is_new_not_inf():
     data = _month(_info({2: (10, 4)}, revenue=250.0), _info({}), [])
     for report in ("leads", "revenue", "asr"):
-        for kpi in metrics.headline(data, report):
+        for kpi in figures.headline(data, HEADLINES[report]):
             assert "inf" not in kpi.delta_text.lower()
             assert kpi.delta_pct is None or abs(kpi.delta_pct) < 1e6
     kpis = _kpis(data, "leads")
@@ -341,49 +368,49 @@ def test_previous_month_zero_is_new_not_inf():
 
 def test_numbers_in_manifest_are_int_or_rounded_float():
     info = _info({2: (3, 1)}, revenue=100.125)
-    figures = metrics.manifest_figures(_month(info, info, []))
-    assert figures["revenue_total"] == 100.12 or figures["revenue_total"] == 100.13
-    assert type(figures["sessions_total"]) is int and figures["sessions_total"] == 3
-    assert type(figures["asr_total"]) is float and figures["asr_total"] == 1.25
+    figs = figures.manifest_figures(_month(info, info, []))
+    assert figs["revenue_total"] == 100.12 or figs["revenue_total"] == 100.13
+    assert type(figs["sessions_total"]) is int and figs["sessions_total"] == 3
+    assert type(figs["asr_total"]) is float and figs["asr_total"] == 1.25
 
 
 def test_formatting_helpers(monkeypatch):
     monkeypatch.delenv("PORTAL_CURRENCY", raising=False)
-    assert metrics.fmt_int(1234567) == "1,234,567"
-    assert metrics.fmt_money(12345.5) == "12,345.50"
-    assert metrics.fmt_pct(0.1234) == "12.3%"
-    assert metrics.fmt_pct(None) == "n/a"
-    assert metrics.fmt_int(None) == "–"
+    assert format.fmt_int(1234567) == "1,234,567"
+    assert format.fmt_money(12345.5) == "12,345.50"
+    assert format.fmt_pct(0.1234) == "12.3%"
+    assert format.fmt_pct(None) == "n/a"
+    assert format.fmt_int(None) == "–"
     monkeypatch.setenv("PORTAL_CURRENCY", "€")
-    assert metrics.fmt_money(-5) == "-€5.00"
-    assert metrics.fmt_money(1000) == "€1,000.00"
+    assert format.fmt_money(-5) == "-€5.00"
+    assert format.fmt_money(1000) == "€1,000.00"
 
 
 def test_kpi_html_markup_and_escaping():
     data = _month(_info({2: (10, 4)}, revenue=250.0), _info({2: (5, 1)}), [])
-    html = metrics.kpi_html(metrics.headline(data, "leads"))
+    html = blocks.kpi_html(figures.headline(data, HEADLINES["leads"]))
     assert html.startswith('<div class="kpis"><div class="kpi"><div class="kpi-label">Sessions')
     assert '<div class="kpi-value">10</div>' in html
     assert '<div class="kpi-delta up">+100.0% vs August</div>' in html
-    six = metrics.kpi_html(metrics.headline(data, "revenue"))
+    six = blocks.kpi_html(figures.headline(data, HEADLINES["revenue"]))
     assert six.count('<div class="kpis">') == 2 and six.count('class="kpi"') == 6
-    odd = metrics.Kpi("<b>", 1, "1 & 2", None, None, None, "na", "n/a")
-    assert "&lt;b&gt;" in metrics.kpi_html([odd]) and "1 &amp; 2" in metrics.kpi_html([odd])
+    odd = figures.Kpi("<b>", 1, "1 & 2", None, None, None, "na", "n/a")
+    assert "&lt;b&gt;" in blocks.kpi_html([odd]) and "1 &amp; 2" in blocks.kpi_html([odd])
 
 
 def test_after_hours_sentence():
     data = _month(_info({2: (10, 4)}, revenue=200.0), _info({}), [])
-    assert metrics.after_hours_sentence(data) == (
+    assert blocks.after_hours_sentence(data) == (
         "Your AI agent earned 50.00 outside working hours, 25.0% of the month's revenue."
     )
 
 
 def test_styled_tables_render_without_index(month_data):
-    html = metrics.styled_table(
-        metrics.channel_table(month_data.info), ints=("Sessions",), pct=("Share",)
+    html = blocks.styled_table(
+        figures.channel_table(month_data.info), ints=("Sessions",), pct=("Share",)
     ).to_html()
     assert "Voice" in html and "%" in html and "row_heading" not in html
-    split = metrics.hours_split_styled(month_data.info, ("revenue", "asr")).to_html()
+    split = blocks.hours_split_styled(month_data.info, ("revenue", "asr")).to_html()
     assert "After-hours share" in split and "row_heading" not in split
 
 
@@ -393,6 +420,7 @@ def test_styled_tables_render_without_index(month_data):
 def test_month_data_raw_hash_and_save_load(tmp_path, month_data, monkeypatch):
     assert month_data.customer_name == "Acme Dental Care"
     assert set(month_data.raw) == {
+        "data_source",
         "month",
         "customer_id",
         "base_url",
@@ -408,7 +436,7 @@ def test_month_data_raw_hash_and_save_load(tmp_path, month_data, monkeypatch):
     assert SECRET not in path.read_text(encoding="utf-8")
     loaded = load_month(MONTH, CUSTOMER, path)
     assert loaded.sha256 == month_data.sha256
-    assert metrics.manifest_figures(loaded) == metrics.manifest_figures(month_data)
+    assert figures.manifest_figures(loaded) == figures.manifest_figures(month_data)
     with pytest.raises(ConfigError, match="customer"):
         load_month(MONTH, "bistro-ca-va", path)
     with pytest.raises(ConfigError, match="month"):
@@ -440,10 +468,10 @@ def test_whole_account_is_all_customers(client):
 
 def test_attributes_4xx_falls_back(sandbox):
     """A customer whose attributes are refused still gets a report named by its id."""
-    from portal_reports.client import PortalClient
+    from portal_reports.portal.client import PortalClient
 
     with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
-        from portal_reports.dataset import _fetch_attributes
+        from portal_reports.data.month import _fetch_attributes
 
         refused = client.for_customer("no-such-customer")
         assert _fetch_attributes(refused) == {"groups": [], "attributes": []}

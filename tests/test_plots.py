@@ -11,13 +11,13 @@ from matplotlib.figure import Figure
 from PIL import Image
 from test_metrics import _info, _month
 
-from portal_reports import plots
-from portal_reports.dataset import fetch_month
+from portal_reports.data.month import fetch_month
+from portal_reports.reports import charts
 
 
 @pytest.fixture(scope="module")
 def month_data(sandbox):
-    from portal_reports.client import PortalClient
+    from portal_reports.portal.client import PortalClient
 
     with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
         return fetch_month(MONTH, "acme-dental", client=client)
@@ -39,38 +39,38 @@ def _texts(fig: Figure) -> list[str]:
 
 
 def test_every_chart_is_titled_and_labelled(month_data):
-    figures = plots.all_figures(month_data)
+    figures = charts.all_figures(month_data)
     assert len(figures) >= 8
     for name, fig in figures.items():
         _check_labelled(name, fig)
-        assert plots.EMPTY_TEXT not in _texts(fig), name
+        assert charts.EMPTY_TEXT not in _texts(fig), name
         fig.savefig(io.BytesIO(), format="svg")  # renders without error
 
 
 def test_charts_carry_the_data(month_data):
-    fig = plots.sessions_leads_by_day(month_data)
+    fig = charts.sessions_leads_by_day(month_data)
     (ax,) = fig.axes
     heights = [p.get_height() for p in ax.patches]
     assert len(heights) == 30 and sum(heights) == len(month_data.sessions)
     assert ax.get_ylabel() == "Sessions per day" and ax.get_xlabel() == "Date"
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert "Sep 01" in labels and len(labels) <= 6
-    asr = plots.asr_by_day(month_data).axes[0]
+    asr = charts.asr_by_day(month_data).axes[0]
     assert asr.get_ylabel() == "ASR amount per day"
-    revenue = plots.hours_split_chart(month_data, ("revenue",)).axes[0]
+    revenue = charts.hours_split_chart(month_data, ("revenue",)).axes[0]
     assert revenue.get_ylabel() == "Revenue"
 
 
 def test_empty_month_says_so():
     data = _month(_info({}), _info({2: (3, 1)}), [])
-    for name, fig in plots.all_figures(data).items():
+    for name, fig in charts.all_figures(data).items():
         _check_labelled(name, fig)
         assert any(t.startswith("No sessions") for t in _texts(fig)), name
         fig.savefig(io.BytesIO(), format="png")
 
 
 def test_key_chart_png(tmp_path, month_data):
-    path = plots.key_chart_png(month_data, tmp_path / "chart.png")
+    path = charts.key_chart_png(month_data, tmp_path / "chart.png")
     assert [p.name for p in tmp_path.iterdir()] == ["chart.png"]
     with Image.open(path) as img:
         assert img.format == "PNG"
@@ -79,7 +79,7 @@ def test_key_chart_png(tmp_path, month_data):
 
 def test_no_pyplot_state():
     data = _month(_info({2: (3, 1)}), _info({}), [])
-    plots.all_figures(data)
+    charts.all_figures(data)
     if "matplotlib.pyplot" in sys.modules:
         import matplotlib.pyplot as plt
 

@@ -98,7 +98,7 @@ def test_manifest_lists_every_output_with_its_hash(run):
 
 
 def sha256_of_data(run_dir: Path) -> str:
-    from portal_reports.dataset import load_month
+    from portal_reports.data.month import load_month
 
     return load_month(MONTH, CUSTOMER, run_dir / "data.json").sha256
 

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._io import atomic_write
-from .attributes import name_from_attributes
-from .dates import format_utc, month_range, parse_month, shift_month, to_utc
-from .errors import ConfigError, PortalHTTPError
+from .._io import atomic_write
+from ..attributes.lookup import name_from_attributes
+from ..dates import format_utc, month_range, parse_month, shift_month, to_utc
+from ..errors import ConfigError, PortalHTTPError
 
 if TYPE_CHECKING:
-    from .client import PortalClient
-    from .frames import SessionsInfo
+    from ..data.frames import SessionsInfo
+    from ..portal.client import PortalClient
 
 ALL_CUSTOMERS = "All customers"
 RAW_KEYS = (
@@ -76,6 +76,12 @@ class MonthData:
     previous_info: SessionsInfo = field(repr=False)
     attributes: pd.DataFrame = field(repr=False)
     raw: dict[str, Any] = field(repr=False)
+    data_source: str = "portal"
+
+    @property
+    def is_sandbox(self) -> bool:
+        """True when the data is the built-in sandbox's demo data (reports say so)."""
+        return self.data_source == "sandbox"
 
     @property
     def previous_month(self) -> str:
@@ -85,7 +91,7 @@ class MonthData:
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> MonthData:
         """Build frames from the raw JSON of a fetch (as saved in ``data.json``)."""
-        from .frames import attributes_frame, info_frames, sessions_frame
+        from ..data.frames import attributes_frame, info_frames, sessions_frame
 
         missing = [k for k in RAW_KEYS if k not in raw]
         if missing:
@@ -104,6 +110,7 @@ class MonthData:
             previous_info=info_frames(raw["previous_info"]),
             attributes=attributes_frame(attributes),
             raw=raw,
+            data_source="sandbox" if raw.get("data_source") == "sandbox" else "portal",
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -132,7 +139,7 @@ def fetch_month(
     """
     month = parse_month(month)
     if client is None:
-        from .client import PortalClient
+        from ..portal.client import PortalClient
 
         with PortalClient(customer_id=customer_id) as own:
             return fetch_month(month, customer_id, own)
@@ -150,6 +157,7 @@ def fetch_month(
         "info": client.sessions_info(start, end),
         "previous_info": client.sessions_info(prev_start, prev_end),
         "attributes": _fetch_attributes(client),
+        "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
     }
     return MonthData.from_raw(raw)
 

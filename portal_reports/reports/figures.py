@@ -1,70 +1,26 @@
-"""Report figures computed from a :class:`~portal_reports.dataset.MonthData`: pure functions.
+"""Report figures computed from a month of data: pure functions returning numbers and frames.
 
-Summary figures (revenue, ASR, leads, ...) are presented as the Portal computes them in
-``/sessions/info``; only session and lead counts are cross-checked against listed sessions.
-Formatting helpers and the small HTML blocks (KPI headline, callouts) live here too, so the
-notebooks only call functions and display their results.
+Summary figures are presented as the Portal computes them in ``/sessions/info``; only session
+and lead counts are cross-checked against the listed sessions. Turning them into HTML is
+:mod:`.blocks`' job.
 """
 
 from __future__ import annotations
 
-import html
-import math
-import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from .dates import month_days, month_label
+from ..dates import month_days, month_label
+from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 
 if TYPE_CHECKING:
-    from pandas.io.formats.style import Styler
+    from ..data.frames import SessionsInfo
+    from ..data.month import MonthData
 
-    from .dataset import MonthData
-    from .frames import SessionsInfo
-
-ENV_CURRENCY = "PORTAL_CURRENCY"
-REPORTS = ("leads", "revenue", "asr")
 Direction = Literal["up", "down", "flat", "new", "na"]
-MAX_TABLE_ROWS = 30
-
-# --------------------------------------------------------------------------- formatting
-
-
-def currency_symbol() -> str:
-    """Currency symbol prefixed to money (env ``PORTAL_CURRENCY``, default none)."""
-    return os.environ.get(ENV_CURRENCY, "").strip()
-
-
-def fmt_int(value: float | None) -> str:
-    """``1234`` -> ``"1,234"``; None/NaN -> ``"–"``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{round(value):,}"
-
-
-def fmt_amount(value: float | None, decimals: int = 2) -> str:
-    """``1234.5`` -> ``"1,234.50"`` (ASR amounts and other plain quantities)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:,.{decimals}f}"
-
-
-def fmt_money(value: float | None, decimals: int = 2) -> str:
-    """``12345.5`` -> ``"12,345.50"``, prefixed with ``PORTAL_CURRENCY`` when set."""
-    text = fmt_amount(value, decimals)
-    symbol = currency_symbol()
-    if text == "–" or not symbol:
-        return text
-    return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
-
-
-def fmt_pct(value: float | None, decimals: int = 1) -> str:
-    """A ratio as a percentage: ``0.1234`` -> ``"12.3%"``; None -> ``"n/a"``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value * 100:.{decimals}f}%"
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -162,52 +118,94 @@ def _kpi(
     return Kpi(label, value, fmt(value), previous, delta_abs, delta_pct, direction, f"{text} {vs}")
 
 
-def headline(data: MonthData, report: str) -> list[Kpi]:
-    """Headline KPIs of ``report`` ("leads", "revenue", "asr") with previous-month deltas."""
-    cur, prev = data.info, data.previous_info
+@dataclass(frozen=True)
+class FigureSpec:
+    """A headline figure a report can declare by key: label, how to compute it, how to show it.
+
+    ``rate`` figures (0..1) compare in percentage points, the others in per cent.
+    """
+
+    key: str
+    label: str
+    value: Callable[[SessionsInfo], float | None]
+    fmt: Callable[[float | None], str]
+    rate: bool = False
+
+
+def _summary(metric: str, column: str = "total") -> Callable[[SessionsInfo], float]:
+    return lambda info: summary_value(info, metric, column)
+
+
+#: Every figure a report may put in its headline, by key (a report lists the keys it shows).
+FIGURES: dict[str, FigureSpec] = {
+    spec.key: spec
+    for spec in (
+        FigureSpec("sessions", "Sessions", _summary("sessions"), fmt_int),
+        FigureSpec("leads", "Leads", _summary("leads"), fmt_int),
+        FigureSpec("conversion_rate", "Conversion rate", conversion_rate, fmt_pct, rate=True),
+        FigureSpec(
+            "leads_after_hours",
+            "Leads after hours",
+            _summary("leads", "non_working_hours"),
+            fmt_int,
+        ),
+        FigureSpec("revenue", "Revenue", _summary("revenue"), fmt_money),
+        FigureSpec(
+            "revenue_after_hours",
+            "Revenue after hours",
+            _summary("revenue", "non_working_hours"),
+            fmt_money,
+        ),
+        FigureSpec(
+            "opportunity_sessions",
+            "Opportunity sessions",
+            _summary("opportunity_sessions"),
+            fmt_int,
+        ),
+        FigureSpec(
+            "opportunity_value", "Opportunity value", _summary("opportunity_value"), fmt_money
+        ),
+        FigureSpec("additional_deals", "Additional deals", _summary("additional_deal"), fmt_int),
+        FigureSpec("units", "Units", _summary("units"), fmt_int),
+        FigureSpec("asr", "ASR amount", _summary("asr"), fmt_amount),
+        FigureSpec(
+            "asr_working_hours", "ASR working hours", _summary("asr", "working_hours"), fmt_amount
+        ),
+        FigureSpec(
+            "asr_after_hours", "ASR after hours", _summary("asr", "non_working_hours"), fmt_amount
+        ),
+        FigureSpec("voice_share", "Voice share", voice_share, fmt_pct, rate=True),
+        FigureSpec("revenue_per_lead", "Revenue per lead", revenue_per_lead, fmt_money),
+    )
+}
+
+
+def headline(data: MonthData, keys: Sequence[str]) -> list[Kpi]:
+    """The headline figures ``keys`` (see :data:`FIGURES`) with previous-month deltas.
+
+    Each report declares its own keys, e.g. ``headline(data, ["sessions", "leads"])``.
+    """
+    unknown = [k for k in keys if k not in FIGURES]
+    if unknown:
+        raise ValueError(
+            f"unknown headline figure(s) {', '.join(map(repr, unknown))}: "
+            f"expected some of {', '.join(FIGURES)}"
+        )
     prev_label = month_label(data.previous_month).split()[0]
-
-    def s(metric: str, column: str = "total") -> tuple[float, float]:
-        return summary_value(cur, metric, column), summary_value(prev, metric, column)
-
-    if report == "leads":
-        return [
-            _kpi("Sessions", *s("sessions"), fmt_int, prev_label),
-            _kpi("Leads", *s("leads"), fmt_int, prev_label),
+    kpis = []
+    for key in keys:
+        spec = FIGURES[key]
+        kpis.append(
             _kpi(
-                "Conversion rate",
-                conversion_rate(cur),
-                conversion_rate(prev),
-                fmt_pct,
+                spec.label,
+                spec.value(data.info),
+                spec.value(data.previous_info),
+                spec.fmt,
                 prev_label,
-                rate=True,
-            ),
-            _kpi("Leads after hours", *s("leads", "non_working_hours"), fmt_int, prev_label),
-        ]
-    if report == "revenue":
-        return [
-            _kpi("Revenue", *s("revenue"), fmt_money, prev_label),
-            _kpi("Revenue after hours", *s("revenue", "non_working_hours"), fmt_money, prev_label),
-            _kpi("Opportunity sessions", *s("opportunity_sessions"), fmt_int, prev_label),
-            _kpi("Opportunity value", *s("opportunity_value"), fmt_money, prev_label),
-            _kpi("Additional deals", *s("additional_deal"), fmt_int, prev_label),
-            _kpi("Units", *s("units"), fmt_int, prev_label),
-        ]
-    if report == "asr":
-        return [
-            _kpi("ASR amount", *s("asr"), fmt_amount, prev_label),
-            _kpi("ASR working hours", *s("asr", "working_hours"), fmt_amount, prev_label),
-            _kpi("ASR after hours", *s("asr", "non_working_hours"), fmt_amount, prev_label),
-            _kpi(
-                "Voice share",
-                voice_share(cur),
-                voice_share(prev),
-                fmt_pct,
-                prev_label,
-                rate=True,
-            ),
-        ]
-    raise ValueError(f"unknown report {report!r}: expected one of {', '.join(REPORTS)}")
+                rate=spec.rate,
+            )
+        )
+    return kpis
 
 
 # --------------------------------------------------------------------------- series and tables
@@ -309,41 +307,6 @@ def opportunity_table(info: SessionsInfo) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Figure", "Value"])
 
 
-def styled_table(
-    frame: pd.DataFrame,
-    *,
-    money: tuple[str, ...] = (),
-    amount: tuple[str, ...] = (),
-    pct: tuple[str, ...] = (),
-    ints: tuple[str, ...] = (),
-) -> Styler:
-    """A display-ready table: formatted numbers, numbers right-aligned, no index."""
-    formats: dict[str, Any] = {}
-    formats.update({c: fmt_money for c in money})
-    formats.update({c: fmt_amount for c in amount})
-    formats.update({c: fmt_pct for c in pct})
-    formats.update({c: fmt_int for c in ints})
-    numeric = [c for c in frame.columns if c in formats]
-    styler = frame.head(MAX_TABLE_ROWS).style.format(formats).hide(axis="index")
-    styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
-    return styler.set_table_attributes('class="report"')
-
-
-def hours_split_styled(info: SessionsInfo, metrics: tuple[str, ...] | None = None) -> Styler:
-    """:func:`hours_split` formatted per row (money for revenue, amounts for ASR)."""
-    frame = hours_split(info, metrics) if metrics else hours_split(info)
-    fmt_by_metric = {"revenue": fmt_money, "opportunity_value": fmt_money, "asr": fmt_amount}
-    text = frame.copy().astype(object)
-    for i, metric in enumerate(frame.attrs["metrics"]):
-        fmt = fmt_by_metric.get(metric, fmt_int)
-        for col in ("Working hours", "Outside working hours", "Total"):
-            text.at[i, col] = fmt(frame.at[i, col])
-        text.at[i, "After-hours share"] = fmt_pct(frame.at[i, "After-hours share"])
-    numeric = ["Working hours", "Outside working hours", "Total", "After-hours share"]
-    styler = text.style.hide(axis="index").set_properties(subset=numeric, **{"text-align": "right"})
-    return styler.set_table_attributes('class="report"')
-
-
 # --------------------------------------------------------------------------- cross-check
 
 
@@ -414,87 +377,3 @@ def manifest_figures(data: MonthData) -> dict[str, int | float]:
         "units_total": _number(summary_value(info, "units")),
         "sessions_listed": len(data.sessions),
     }
-
-
-# --------------------------------------------------------------------------- HTML blocks
-
-
-def kpi_html(kpis: list[Kpi], per_row: int = 4) -> str:
-    """The KPI headline block (``div.kpis > div.kpi``) styled by the export template.
-
-    More than ``per_row`` cards are split into balanced rows (6 -> 3 + 3), one block each.
-    """
-    rows = max(1, math.ceil(len(kpis) / per_row))
-    size = max(1, math.ceil(len(kpis) / rows))
-    if rows > 1:
-        return "".join(kpi_html(kpis[i : i + size], per_row) for i in range(0, len(kpis), size))
-    cards = []
-    for k in kpis:
-        cards.append(
-            '<div class="kpi">'
-            f'<div class="kpi-label">{html.escape(k.label)}</div>'
-            f'<div class="kpi-value">{html.escape(k.formatted)}</div>'
-            f'<div class="kpi-delta {k.direction}">{html.escape(k.delta_text)}</div>'
-            "</div>"
-        )
-    return '<div class="kpis">' + "".join(cards) + "</div>"
-
-
-def callout_html(text: str, kind: Literal["ok", "warn", "info"] = "info") -> str:
-    """A callout box (``div.callout.ok|warn|info``; warn also ``.warning``) with escaped text."""
-    classes = "callout warn warning" if kind == "warn" else f"callout {kind}"
-    return f'<div class="{classes}">{html.escape(text)}</div>'
-
-
-def crosscheck_html(check: CrossCheck) -> str:
-    """The cross-check as a small OK note or a visible warning box."""
-    if check.ok:
-        return callout_html(f"Data check passed: {check.message}", "ok")
-    return callout_html(
-        f"Data check: the figures disagree. {check.message[:1].upper()}{check.message[1:]} "
-        "Totals in this report are the Portal's statistics.",
-        "warn",
-    )
-
-
-def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
-    """Notes a reader must see near the top: an empty month, a failed data check ("" if none).
-
-    The leads report has its own data-check section, so it passes ``crosscheck_mismatch=False``.
-    """
-    blocks = []
-    if summary_value(data.info, "sessions") == 0 and len(data.sessions) == 0:
-        blocks.append(
-            callout_html(
-                f"No sessions were recorded in {month_label(data.month)}, "
-                "so the charts below are empty.",
-                "info",
-            )
-        )
-    if crosscheck_mismatch:
-        check = crosscheck(data)
-        if not check.ok:
-            blocks.append(crosscheck_html(check))
-    return "".join(blocks)
-
-
-def title_html(data: MonthData, report_title: str) -> str:
-    """Report heading: title, business name and month."""
-    return (
-        f'<h1 class="report-title">{html.escape(report_title)}</h1>'
-        f'<p class="report-subtitle">{html.escape(data.customer_name)} · '
-        f"{html.escape(month_label(data.month))}</p>"
-    )
-
-
-def after_hours_sentence(data: MonthData) -> str:
-    """What after-hours coverage earned, in one sentence."""
-    info = data.info
-    earned = summary_value(info, "revenue", "non_working_hours")
-    share = after_hours_share(info, "revenue")
-    if share is None:
-        return f"No revenue was recorded in {month_label(data.month)}."
-    return (
-        f"Your AI agent earned {fmt_money(earned)} outside working hours, "
-        f"{fmt_pct(share)} of the month's revenue."
-    )

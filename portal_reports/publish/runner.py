@@ -8,7 +8,6 @@ Notebooks of all customers run in parallel worker processes (one per core by def
 from __future__ import annotations
 
 import functools
-import json
 import os
 import subprocess
 import time
@@ -19,51 +18,42 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from ._io import atomic_path, atomic_write, sha256_file
-from .dates import parse_month, previous_month
-from .errors import ConfigError, NotebookExecutionError, PortalError
+from .. import __version__
+from .._io import atomic_path, sha256_file
+from .._text import split_list
+from ..dates import format_utc, parse_month, previous_month
+from ..errors import ConfigError, NotebookExecutionError, PortalError
+from ..reports.registry import Registry, Report
+from ..reports.registry import registry as find_registry
+from ..resources import source_checkout
+from .manifest import FailedReport, Manifest, OutputFile
 
-REPORTS: tuple[str, ...] = ("leads", "revenue", "asr")
 FORMATS: tuple[str, ...] = ("html", "pdf")
-REPORT_TITLES = {"leads": "Leads report", "revenue": "Revenue report", "asr": "ASR report"}
 ALL_CUSTOMERS_DIR = "all"
-_REPO = Path(__file__).resolve().parent.parent
 
 
-def notebooks_dir() -> Path:
-    """Where the report notebooks live (``PORTAL_REPORTS_NOTEBOOKS`` overrides)."""
-    return Path(os.environ.get("PORTAL_REPORTS_NOTEBOOKS") or _REPO / "notebooks")
-
-
-def _split(values: str | Iterable[str] | None) -> list[str]:
-    if values is None:
-        return []
-    items = [values] if isinstance(values, str) else list(values)
-    return [part.strip() for item in items for part in item.split(",") if part.strip()]
-
-
-def validate_choices(
-    kind: str, values: str | Iterable[str] | None, accepted: Sequence[str]
-) -> list[str]:
-    """Parse a comma list and check every item is accepted (all when empty), in given order."""
-    chosen = _split(values)
+def validate_formats(values: str | Iterable[str] | None) -> list[str]:
+    """Parse a comma list of export formats (all when empty), in the given order."""
+    chosen = split_list(values)
     if not chosen:
-        return list(accepted)
-    unknown = [v for v in chosen if v not in accepted]
+        return list(FORMATS)
+    unknown = [v for v in chosen if v not in FORMATS]
     if unknown:
         raise ConfigError(
-            f"unknown {kind} {', '.join(map(repr, unknown))}: accepted are {', '.join(accepted)}"
+            f"unknown format {', '.join(map(repr, unknown))}: accepted are {', '.join(FORMATS)}"
         )
     return list(dict.fromkeys(chosen))
 
 
-def notebook_parameters(report: str, nb_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+def notebook_parameters(report: Report) -> dict[str, dict[str, Any]]:
     """The ``parameters`` cell of a report notebook: name -> {type, default, help}."""
     import papermill
 
-    path = (nb_dir or notebooks_dir()) / f"{report}.ipynb"
-    return papermill.inspect_notebook(str(path))
+    try:
+        return papermill.inspect_notebook(str(report.path))
+    except Exception as exc:  # papermill raises plain exceptions for unreadable notebooks
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"cannot read the parameters of {report.path}: {detail}") from None
 
 
 @dataclass
@@ -103,8 +93,11 @@ def run_directory(out_dir: str | os.PathLike[str], month: str, customer: str | N
 def git_commit() -> str | None:
     """The commit of the code that ran, when it runs from a git checkout (asked once)."""
     try:
+        checkout = source_checkout()
+        if checkout is None:
+            return None
         out = subprocess.run(
-            ["git", "-C", str(_REPO), "rev-parse", "HEAD"],
+            ["git", "-C", str(checkout), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             timeout=5,
@@ -134,7 +127,7 @@ def _execute_report(job: dict[str, Any]) -> dict[str, Any]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from .export import export_formats
+    from ..publish.export import export_formats
 
     logging.getLogger("papermill").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -179,46 +172,60 @@ def _execute_report(job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _provenance(data: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+def _provenance(data: Any, notebooks: Path, parameters: dict[str, Any]) -> dict[str, Any]:
     return {
         "package_version": __version__,
         "git_commit": git_commit(),
+        "notebooks": str(notebooks.resolve()),
+        "data_source": data.data_source,
         "parameters": parameters,
         "portal_base_url": data.base_url,
-        "fetched_at": data.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fetched_at": format_utc(data.fetched_at),
         "data_sha256": data.sha256,
     }
 
 
 def write_manifest(
-    run: CustomerRun, data: Any, provenance: dict[str, Any], extra_outputs: list[dict[str, str]]
+    run: CustomerRun,
+    data: Any,
+    provenance: dict[str, Any],
+    extra_outputs: list[dict[str, str]],
+    chosen: Sequence[Report] = (),
 ) -> Path:
     """Write ``manifest.json`` for a customer-month, hashing every output file."""
-    from .metrics import manifest_figures
+    from ..reports.figures import manifest_figures
 
+    titles = {r.name: r.title for r in chosen}
     outputs = []
     for entry in [o for oc in run.outcomes for o in oc.outputs] + extra_outputs:
-        path = run.directory / entry["path"]
-        outputs.append({**entry, "sha256": sha256_file(path)})
-    failed = [
-        {"report": o.report, "cell": o.error.cell if o.error else None, "error": o.message}
+        outputs.append(
+            OutputFile(
+                report=entry["report"],
+                format=entry["format"],
+                path=entry["path"],
+                sha256=sha256_file(run.directory / entry["path"]),
+                title=titles.get(entry["report"]),
+            )
+        )
+    failed = tuple(
+        FailedReport(o.report, o.error.cell if o.error else None, o.message)
         for o in run.outcomes
         if not o.ok
-    ]
-    manifest = {
-        "month": run.month,
-        "customer": run.customer or ALL_CUSTOMERS_DIR,
-        "customer_name": data.customer_name,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "status": "failed" if failed else "ok",
-        "failed_reports": failed,
-        "outputs": outputs,
-        "figures": manifest_figures(data),
-        "provenance": provenance,
-    }
-    path = run.directory / "manifest.json"
-    atomic_write(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return path
+    )
+    manifest = Manifest(
+        month=run.month,
+        customer=run.customer or ALL_CUSTOMERS_DIR,
+        customer_name=data.customer_name,
+        generated_at=format_utc(datetime.now(UTC)),
+        status="failed" if failed else "ok",
+        data_source=data.data_source,
+        reports=tuple({"name": r.name, "title": r.title} for r in chosen),
+        failed_reports=failed,
+        outputs=tuple(outputs),
+        figures=manifest_figures(data),
+        provenance=provenance,
+    )
+    return manifest.write(run.directory)
 
 
 ProgressFn = Callable[[str], None]
@@ -235,21 +242,22 @@ def run_reports(
     workers: int | None = None,
     nb_dir: str | os.PathLike[str] | None = None,
     progress: ProgressFn | None = None,
+    registry: Registry | None = None,
 ) -> list[CustomerRun]:
     """Produce every requested report for every customer of ``month``; never raises for a
     failing notebook (see each :class:`CustomerRun`), raises :class:`PortalError` for bad input
     or a failed fetch before any kernel starts."""
-    from .client import PortalClient
-    from .dataset import fetch_month
-    from .plots import key_chart_png
+    from ..data.month import fetch_month
+    from ..portal.client import PortalClient
+    from ..reports.charts import key_chart_png
+    from .export import check_templates
 
     month = parse_month(month) if month else previous_month()
-    chosen_reports = validate_choices("report", reports, REPORTS)
-    chosen_formats = validate_choices("format", formats, FORMATS)
-    nb_path = Path(nb_dir) if nb_dir else notebooks_dir()
-    for report in chosen_reports:
-        if not (nb_path / f"{report}.ipynb").is_file():
-            raise ConfigError(f"notebook for report {report!r} not found in {nb_path}")
+    registry = registry or find_registry(nb_dir)
+    chosen = registry.choose(reports)
+    chosen_reports = [r.name for r in chosen]
+    chosen_formats = validate_formats(formats)
+    check_templates()
     customer_list: list[str | None] = list(customers) if customers else [None]
     say = progress or (lambda _msg: None)
 
@@ -273,6 +281,7 @@ def run_reports(
             }
             provenance = _provenance(
                 data,
+                registry.folder,
                 {
                     "month": month,
                     "customer_id": customer,
@@ -283,23 +292,24 @@ def run_reports(
             run = CustomerRun(month, customer, run_dir)
             runs.append(run)
             prepared[len(runs) - 1] = (data, provenance)
-            generated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            for report in chosen_reports:
+            generated = format_utc(datetime.now(UTC))
+            for report in chosen:
                 jobs.append(
                     {
                         "run_index": len(runs) - 1,
                         "customer": customer,
-                        "report": report,
-                        "input": str(nb_path / f"{report}.ipynb"),
+                        "report": report.name,
+                        "input": str(report.path),
                         "run_dir": str(run_dir),
                         "formats": chosen_formats,
                         "parameters": parameters,
                         "metadata": {
-                            "title": REPORT_TITLES.get(report, report.title()),
-                            "report": report,
+                            "title": report.title,
+                            "report": report.name,
                             "customer_id": customer,
                             "customer_name": data.customer_name,
                             "month": month,
+                            "data_source": data.data_source,
                             "generated_at": generated,
                             "provenance": provenance,
                         },
@@ -309,7 +319,7 @@ def run_reports(
         if own_client:
             client.close()
 
-    _run_jobs(jobs, runs, workers, say)
+    _run_jobs(jobs, runs, workers, say, chosen_reports)
 
     for index, run in enumerate(runs):
         data, provenance = prepared[index]
@@ -318,12 +328,16 @@ def run_reports(
         with atomic_path(chart) as tmp:
             key_chart_png(data, tmp)
         extra.append({"report": "chart", "format": "png", "path": chart.name})
-        run.manifest_path = write_manifest(run, data, provenance, extra)
+        run.manifest_path = write_manifest(run, data, provenance, extra, chosen)
     return runs
 
 
 def _run_jobs(
-    jobs: list[dict[str, Any]], runs: list[CustomerRun], workers: int | None, say: ProgressFn
+    jobs: list[dict[str, Any]],
+    runs: list[CustomerRun],
+    workers: int | None,
+    say: ProgressFn,
+    order: Sequence[str],
 ) -> None:
     import multiprocessing
 
@@ -382,5 +396,5 @@ def _run_jobs(
                     say(f"{label}: done in {result['seconds']:.1f}s ({formats})")
             run.outcomes.append(outcome)
     for run in runs:
-        order = {r: i for i, r in enumerate(REPORTS)}
-        run.outcomes.sort(key=lambda o: order.get(o.report, 99))
+        rank = {r: i for i, r in enumerate(order)}
+        run.outcomes.sort(key=lambda o: rank.get(o.report, len(rank)))

@@ -24,10 +24,11 @@ from nbconvert.exporters import HTMLExporter
 from nbformat import NotebookNode
 from traitlets import default
 
-from . import __version__
-from ._io import atomic_write
-from .dates import month_label, parse_month, to_utc
-from .errors import ExportError, PortalError
+from .. import __version__
+from .._io import atomic_write
+from ..dates import format_utc, month_label, parse_month, to_utc
+from ..errors import ExportError, PortalError
+from ..reports.registry import report_title
 
 __all__ = [
     "FORMATS",
@@ -54,30 +55,38 @@ PDF_INFO_KEYS = {
 }
 
 _NOISY_LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools", "fontTools.subset")
-_ACRONYMS = {"asr": "ASR", "kpi": "KPI", "kpis": "KPIs"}
+
+
+def template_dirs() -> list[Path]:
+    """Template base folders holding ``portal/``, first match wins: ``PORTAL_REPORTS_TEMPLATES``,
+    the project's ``templates/``, the package's (see :class:`~portal_reports.project.Project`)."""
+    from ..project import current_project
+
+    return current_project().template_dirs
 
 
 def templates_dir() -> Path:
-    """The directory holding the ``portal`` template (env ``PORTAL_REPORTS_TEMPLATES`` wins)."""
-    override = os.environ.get(TEMPLATES_ENV)
-    if override:
-        return Path(override).expanduser().resolve()
-    here = Path(__file__).resolve().parent
-    candidates = (here.parent / "templates", here / "templates")  # checkout, then package data
-    return next((c for c in candidates if (c / "portal").is_dir()), candidates[0])
+    """The folder whose ``portal/`` template is used first (kept for callers wanting one path)."""
+    dirs = [d for d in template_dirs() if (d / "portal").is_dir()]
+    return dirs[0] if dirs else template_dirs()[-1]
+
+
+def check_templates() -> None:
+    """Load the ``portal`` template now, so a missing or broken one is a one-line
+    :class:`ExportError` before any kernel starts."""
+    if not any((d / "portal" / "index.html.j2").is_file() for d in template_dirs()):
+        where = ", ".join(str(d) for d in template_dirs())
+        raise ExportError(f"report template 'portal' not found (looked in {where})")
+    try:
+        PortalHTMLExporter().template  # noqa: B018 - loading is the check
+    except Exception as exc:
+        detail = " ".join(str(exc).split())
+        raise ExportError(
+            f"report template 'portal' cannot be loaded: {type(exc).__name__}: {detail}"
+        ) from None
 
 
 # ---- header data ---------------------------------------------------------------------------
-
-
-def _title_from_name(name: str | None) -> str:
-    words = re.split(r"[\s_\-]+", (name or "").strip())
-    words = [_ACRONYMS.get(w.lower(), w) for w in words if w]
-    if not words:
-        return "Report"
-    title = " ".join(words)
-    title = title[0].upper() + title[1:]
-    return title if title.lower().endswith("report") else f"{title} report"
 
 
 def _month_label(month: Any) -> str:
@@ -102,7 +111,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
     customer = meta.get("customer") or meta.get("customer_id") or params.get("customer_id") or ""
     customer_name = meta.get("customer_name") or params.get("customer_name") or customer
     customer_name = customer_name or "All customers"
-    title = meta.get("title") or nb.metadata.get("title") or _title_from_name(name)
+    title = meta.get("title") or nb.metadata.get("title") or report_title(nb, name)
     label = meta.get("month_label") or (_month_label(month) if month else "")
     generated = meta.get("generated_at") or papermill.get("end_time")
     try:
@@ -126,7 +135,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "customer_name": str(customer_name),
         "month": str(month),
         "month_label": str(label),
-        "generated_at": generated_dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": format_utc(generated_dt),
         "generated_label": f"{generated_dt.day} {generated_dt:%B %Y}",
         "provenance": provenance,
         "document_title": " \u2014 ".join(parts),
@@ -134,6 +143,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "keywords": keywords,
         "generator": f"portal-reports {__version__}",
         "meta": {k: v for k, v in pdf_meta.items() if v},
+        "sandbox": meta.get("data_source") == "sandbox",
     }
 
 
@@ -245,7 +255,7 @@ class PortalHTMLExporter(HTMLExporter):
 
     @default("extra_template_basedirs")
     def _default_extra_template_basedirs(self) -> list[str]:
-        return [str(templates_dir())]
+        return [str(d) for d in template_dirs()]
 
     @default("exclude_input")
     def _default_exclude_input(self) -> bool:

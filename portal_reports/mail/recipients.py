@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 DEFAULT_CONFIG = "customers.toml"
 _KEYS = {"name", "to", "cc", "reply_to"}
@@ -109,16 +109,17 @@ def parse_recipients(customer: str, table: object, source: str = DEFAULT_CONFIG)
     )
 
 
-def load_recipients(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> dict[str, Recipients]:
+def load_recipients(path: str | os.PathLike[str] | None = None) -> dict[str, Recipients]:
     """Read and validate ``customers.toml``: ``{external_id: Recipients}``.
 
-    The default name is looked up in the working directory, then in the project's root.
+    The default (no path, or the bare name ``customers.toml``) is the working directory's
+    file, else the current project's (found from the working directory upwards).
     """
-    target = Path(path)
-    if str(path) == DEFAULT_CONFIG and not target.exists():
-        project_copy = Path(__file__).resolve().parent.parent / DEFAULT_CONFIG
-        if project_copy.exists():
-            target = project_copy
+    target = Path(path or DEFAULT_CONFIG)
+    if str(target) == DEFAULT_CONFIG and not target.exists():
+        from ..project import current_project
+
+        target = current_project().customers_file
     try:
         with target.open("rb") as fh:
             data = tomllib.load(fh)

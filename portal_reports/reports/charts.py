@@ -8,7 +8,6 @@ axes with units; a month without sessions gives a chart that says so instead of 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,14 +20,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from ._io import atomic_path
-from .dates import month_label, month_range
-from .metrics import daily_series, fmt_amount, fmt_int, fmt_money, fmt_pct, summary_value
+from .._io import atomic_path
+from ..dates import month_label, month_range
+from .figures import daily_series, summary_value
+from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .dataset import MonthData
+    from ..data.month import MonthData
 
 FIGSIZE = (7.0, 3.2)
 EMPTY_HEIGHT = 1.6
@@ -427,8 +427,7 @@ def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150)
 
 
 def setup_notebook(image_format: str = "svg") -> None:
-    """Notebook presentation: crisp inline charts (SVG), readable pandas output, no warnings."""
-    warnings.filterwarnings("ignore")
+    """Notebook presentation: crisp inline charts (SVG), readable pandas output."""
     pd.set_option("display.max_rows", 40)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 120)

@@ -1,0 +1,291 @@
+"""Changing attributes safely: validate against ``value_type``, diff, whole-body PUT.
+
+The Portal's PUT replaces the whole attribute, so every field not named is sent back as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AttributeValidationError, ConfigError
+from .lookup import FIELD_ORDER, get_attribute
+
+#: Fields a caller of :func:`plan_update` / :func:`set_attribute` may change.
+EDITABLE_FIELDS = ("value", "title", "description")
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+if TYPE_CHECKING:
+    from ..portal.client import PortalClient
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _describe(attribute: Mapping[str, Any]) -> str:
+    """``attribute 'idn' (type)`` for messages."""
+    return f"attribute {attribute.get('idn') or attribute.get('id')!r} ({_value_type(attribute)})"
+
+
+def _value_type(attribute: Mapping[str, Any]) -> str:
+    """The attribute's value type, lower-cased ("string" when missing)."""
+    return str(attribute.get("value_type") or "string").strip().lower()
+
+
+def _possible(attribute: Mapping[str, Any]) -> list[str]:
+    """The attribute's possible values as strings (the Portal may send a JSON-encoded list)."""
+    values = attribute.get("possible_values") or []
+    if isinstance(values, str):
+        try:
+            values = json.loads(values)
+        except ValueError:
+            values = [values]
+    if not isinstance(values, list):
+        values = [values]
+    return [str(v) for v in values]
+
+
+def _invalid(attribute: Mapping[str, Any], value: Any, accepted: str) -> AttributeValidationError:
+    """A one-line validation error naming the attribute, its type and what is accepted."""
+    return AttributeValidationError(
+        f"{_describe(attribute)}: invalid value {value!r}; accepted: {accepted}"
+    )
+
+
+def validate_value(attribute: Mapping[str, Any], value: Any) -> str:
+    """The value as the string to send, checked against the attribute's ``value_type``.
+
+    string: any text; number: a finite decimal, kept as written ("3.50" stays "3.50");
+    boolean: true/false/yes/no/1/0 (any case) -> "true"/"false"; json: valid JSON, kept as
+    written (Python dicts/lists are dumped compactly); enum: one of ``possible_values``
+    (a case-insensitive unique match is spelled as listed). Unknown types accept any text.
+    Raises :class:`AttributeValidationError` (one line) otherwise.
+    """
+    kind = _value_type(attribute)
+    if value is None:
+        raise _invalid(attribute, value, "a value (None given)")
+    if kind == "number":
+        return _number(attribute, value)
+    if kind == "boolean":
+        return _boolean(attribute, value)
+    if kind == "json":
+        return _json(attribute, value)
+    if kind == "enum":
+        return _enum(attribute, value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number(attribute: Mapping[str, Any], value: Any) -> str:
+    """A finite number, kept as written."""
+    accepted = "a number such as 12, -3 or 3.50"
+    if isinstance(value, bool):
+        raise _invalid(attribute, value, accepted)
+    text = str(value).strip()
+    if "_" in text:  # Python's float() takes "1_000"; a Portal may not
+        raise _invalid(attribute, value, accepted)
+    try:
+        number = float(text)
+    except ValueError:
+        raise _invalid(attribute, value, accepted) from None
+    if not math.isfinite(number):
+        raise _invalid(attribute, value, accepted)
+    return text
+
+
+def _boolean(attribute: Mapping[str, Any], value: Any) -> str:
+    """ "true" or "false" from the usual spellings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return "true"
+    if text in _FALSE:
+        return "false"
+    raise _invalid(attribute, value, "true/false (also yes/no, 1/0)")
+
+
+def _json(attribute: Mapping[str, Any], value: Any) -> str:
+    """Valid JSON text, kept as written; Python objects are dumped compactly."""
+    if not isinstance(value, str):
+        try:
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            raise _invalid(attribute, value, "a JSON-serialisable value") from None
+    try:
+        json.loads(value)
+    except ValueError as exc:
+        raise _invalid(attribute, value, f"valid JSON ({exc.msg} at char {exc.pos})") from None
+    return value
+
+
+def _enum(attribute: Mapping[str, Any], value: Any) -> str:
+    """One of ``possible_values``, spelled as listed."""
+    possible = _possible(attribute)
+    raw = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    text = raw.strip()
+    for candidate in (raw, text):
+        if candidate in possible:
+            return candidate
+    folded = [p for p in possible if p.casefold() == text.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    accepted = ", ".join(repr(p) for p in possible) if possible else "nothing (no possible_values)"
+    raise _invalid(attribute, value, f"one of {accepted}")
+
+
+# --------------------------------------------------------------------------- single update
+
+
+@dataclass
+class Change:
+    """A planned or applied change of one attribute: the attribute before and after."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+    applied: bool = False
+
+    @property
+    def id(self) -> str:
+        """The attribute's UUID."""
+        return str(self.before.get("id"))
+
+    @property
+    def idn(self) -> str:
+        """The attribute's idn."""
+        return str(self.before.get("idn"))
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """Names of the fields that differ between before and after."""
+        keys = [k for k in FIELD_ORDER if k in self.before or k in self.after]
+        keys += sorted((set(self.before) | set(self.after)) - set(FIELD_ORDER))
+        return [k for k in keys if self.before.get(k) != self.after.get(k)]
+
+    @property
+    def has_changes(self) -> bool:
+        """True when at least one field differs."""
+        return bool(self.changed_fields)
+
+    def diff_text(self) -> str:
+        """The before/after diff, for printing."""
+        return diff_text(self.before, self.after)
+
+
+def diff_text(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """Readable before/after diff of two attribute dicts, one ``-``/``+`` pair per changed field."""
+    name = after.get("idn") or before.get("idn") or after.get("id") or before.get("id")
+    keys = [k for k in FIELD_ORDER if k in before or k in after]
+    keys += sorted((set(before) | set(after)) - set(FIELD_ORDER))
+    lines = [f"attribute {name!r}"]
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            lines.append(f"  - {key}: {_show(old)}")
+            lines.append(f"  + {key}: {_show(new)}")
+    if len(lines) == 1:
+        lines.append("  (no changes)")
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    """A field value as JSON text (strings quoted, so trailing spaces and "" are visible)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def plan_update(
+    client: PortalClient,
+    id_or_idn: str,
+    *,
+    value: Any = None,
+    title: str | None = None,
+    description: str | None = None,
+    allow_hidden: bool = False,
+) -> Change:
+    """Validate a change and predict the attribute after it, without sending anything.
+
+    ``None`` means "leave that field as it is". Raises :class:`AttributeValidationError` for a
+    bad value or for changing a hidden attribute without ``allow_hidden`` (a no-op is allowed),
+    :class:`NotFoundError` if unknown.
+    """
+    before = get_attribute(client, id_or_idn)
+    changes = _changes(before, value=value, title=title, description=description)
+    if changes and before.get("is_hidden") and not allow_hidden:
+        raise AttributeValidationError(
+            f"{_describe(before)} is hidden; refusing to change it without allow_hidden=True "
+            "(--allow-hidden)"
+        )
+    after = {**before, **changes}
+    return Change(before=dict(before), after=after, applied=False)
+
+
+def _changes(before: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+    """The validated fields that actually differ from ``before``."""
+    changes: dict[str, Any] = {}
+    if fields.get("value") is not None:
+        value = validate_value(before, fields["value"])
+        if not _same_value(before, value):
+            changes["value"] = value
+    for key in ("title", "description"):
+        if fields.get(key) is not None and before.get(key) != str(fields[key]):
+            changes[key] = str(fields[key])
+    return changes
+
+
+def _same_value(attribute: Mapping[str, Any], new_value: str) -> bool:
+    """True when the attribute already holds ``new_value`` (a validated string).
+
+    The spec's values are strings, but a Portal may send a number or a boolean as JSON
+    (``3``, ``true``); those are compared in the form they would be sent, so re-applying
+    the same value never sends anything.
+    """
+    current = attribute.get("value")
+    if current is None or isinstance(current, str):
+        return current == new_value
+    try:
+        return validate_value(attribute, current) == new_value
+    except AttributeValidationError:
+        return False
+
+
+def apply_change(client: PortalClient, change: Change) -> Change:
+    """Send a planned change (only its changed editable fields); no request if nothing differs."""
+    changes = {k: change.after[k] for k in change.changed_fields if k in EDITABLE_FIELDS}
+    other = [k for k in change.changed_fields if k not in EDITABLE_FIELDS]
+    if other:
+        raise ConfigError(f"refusing to change {', '.join(other)} of {change.idn!r}: not editable")
+    if not changes:
+        return Change(before=change.before, after=dict(change.before), applied=False)
+    after = client.update_customer_attribute(change.id, **changes)
+    return Change(before=change.before, after=dict(after), applied=True)
+
+
+def set_attribute(
+    client: PortalClient,
+    id_or_idn: str,
+    *,
+    value: Any = None,
+    title: str | None = None,
+    description: str | None = None,
+    allow_hidden: bool = False,
+) -> Change:
+    """Validate, then update one attribute keeping every other field; returns before/after.
+
+    Nothing is sent when the validated value (and title/description) already match.
+    """
+    change = plan_update(
+        client,
+        id_or_idn,
+        value=value,
+        title=title,
+        description=description,
+        allow_hidden=allow_hidden,
+    )
+    return apply_change(client, change)

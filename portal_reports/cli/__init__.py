@@ -1,0 +1,17 @@
+"""Command line interface: a thin layer over the library, one module per command group.
+
+Exit codes: 0 ok, 1 a report/mail/other failure, 2 bad usage or input, 3 authentication,
+4 not found, 5 the Portal failed (5XX, connection, invalid response).
+"""
+
+from __future__ import annotations
+
+from . import attributes, email, fetch, project, run, sandbox  # noqa: F401 - register commands
+from .app import EXIT_CODES, PortalGroup, cli, exit_code_for
+
+__all__ = ["EXIT_CODES", "PortalGroup", "cli", "exit_code_for", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="portal-reports")

@@ -1,0 +1,68 @@
+"""``portal-reports email``: Email the month's reports."""
+
+from __future__ import annotations
+
+import click
+
+from .app import cli
+
+
+@cli.command("email")
+@click.option("--month", help="Month to send, YYYY-MM. Default: the previous calendar month.")
+@click.option(
+    "--customer",
+    "customers",
+    multiple=True,
+    help="External customer id (repeatable, or comma-separated). "
+    "Default: every customer with reports that month.",
+)
+@click.option(
+    "--reports-dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the runner wrote <month>/<customer>/.",
+)
+@click.option(
+    "--config",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Recipients per customer (default: customers.toml here, else the project's).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write each message to <reports-dir>/<month>/outbox/<customer>.eml; contact no server.",
+)
+@click.option("--resend", is_flag=True, help="Send even what the send log says was sent.")
+@click.option(
+    "--to",
+    "to",
+    metavar="ADDRESS",
+    help="Send every message to this address only, as a [PREVIEW] (not recorded as sent).",
+)
+def email_command(month, customers, reports_dir, config, dry_run, resend, to):
+    """Email each customer its month's PDF reports (SMTP settings from SMTP_* and MAIL_FROM).
+
+    One message per customer: headline figures, the key chart inline, the PDFs attached.
+    Sent messages are recorded in <reports-dir>/<month>/sent.jsonl, so a re-run sends only
+    what is missing, or what changed. Exits non-zero if anything was not delivered.
+    """
+    from .._text import split_list
+    from ..errors import MailError
+    from ..mail import send_reports
+
+    chosen = split_list(customers)
+    report = send_reports(
+        month,
+        chosen or None,
+        reports_dir=reports_dir,
+        config=config,
+        dry_run=dry_run,
+        resend=resend,
+        to=to,
+        on_delivery=lambda delivery: click.echo(delivery.line()),
+    )
+    click.echo(report.summary())
+    if not report.ok:
+        raise MailError(f"{len(report.failed)} customer(s) not delivered for {report.month}")

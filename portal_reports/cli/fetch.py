@@ -1,0 +1,170 @@
+"""``portal-reports fetch``: Fetch sessions or statistics and print a summary."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ConfigError
+from .app import PortalGroup, cli
+
+_FETCH_FORMATS = (".csv", ".parquet", ".json")
+
+
+def _fetch_range(month: str | None, start: str | None, end: str | None):
+    """(start, end, label) from --month or --from/--to; the previous month by default."""
+    from ..dates import format_utc, month_range, parse_month, previous_month, to_utc
+
+    if month and (start or end):
+        raise click.UsageError("--month and --from/--to exclude each other")
+    if start or end:
+        if not (start and end):
+            raise click.UsageError("--from and --to go together")
+        first, last = to_utc(start), to_utc(end)
+        if _is_bare_date(end):  # --to 2024-01-31 means the whole of that day
+            last = last.replace(hour=23, minute=59, second=59)
+        return first, last, f"{format_utc(first)}..{format_utc(last)}"
+    month = parse_month(month) if month else previous_month()
+    first, last = month_range(month)
+    return first, last, f"{month} ({format_utc(first)}..{format_utc(last)})"
+
+
+def _is_bare_date(text: str) -> bool:
+    """True for a date without a time (``2024-01-31``, ``20240131``)."""
+    import re
+
+    return bool(re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", text.strip()))
+
+
+def _fetch_who(client) -> str:
+    return f"customer {client.customer_id}" if client.customer_id else "whole account"
+
+
+def _fetch_out_format(out: str | None) -> str | None:
+    """The output format from --out's extension, checked before anything is fetched."""
+    if out is None:
+        return None
+    import os
+    from pathlib import Path
+
+    suffix = Path(out).suffix.lower()
+    if suffix not in _FETCH_FORMATS:
+        raise ConfigError(
+            f"cannot write {out!r}: unknown extension {suffix or '(none)'!r};"
+            f" use {', '.join(_FETCH_FORMATS)}"
+        )
+    # The nearest existing folder must be a writable folder (missing ones are created).
+    parent = Path(out).absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write {out!r}: {str(parent)!r} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write {out!r}: no permission to write in {str(parent)!r}")
+    return suffix
+
+
+def _fetch_write(path: str, kind: str, items: list, frame) -> None:
+    """Write the sessions atomically: the frame (.csv/.parquet) or the raw items (.json)."""
+    import json
+
+    from .._io import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            if kind == ".csv":
+                frame.to_csv(tmp, index=False)
+            elif kind == ".parquet":
+                try:
+                    frame.to_parquet(tmp, index=False, engine="pyarrow")
+                except ImportError:
+                    raise ConfigError(
+                        "writing .parquet needs pyarrow: pip install 'portal-reports[parquet]'"
+                    ) from None
+            else:
+                tmp.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as exc:  # disk full, permissions, a file where a folder should be
+        raise ConfigError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+
+
+@cli.group("fetch", cls=PortalGroup)
+def fetch_group() -> None:
+    """Fetch sessions or session statistics from the Portal and print a summary."""
+
+
+_fetch_range_options = [
+    click.option("--month", help="Month, YYYY-MM (UTC). Default: the previous calendar month."),
+    click.option("--from", "start", metavar="DT", help="Range start (ISO date-time, UTC)."),
+    click.option(
+        "--to",
+        "end",
+        metavar="DT",
+        help="Range end, inclusive (with --from); a date alone means its whole day.",
+    ),
+    click.option("--customer", help="External customer id. Default: the whole account."),
+]
+
+
+def _fetch_with_range(command):
+    for option in reversed(_fetch_range_options):
+        command = option(command)
+    return command
+
+
+@fetch_group.command("sessions")
+@_fetch_with_range
+@click.option(
+    "--connector",
+    "connectors",
+    multiple=True,
+    metavar="INTEGRATION/CONNECTOR",
+    help="Only these connectors (repeatable; `*` wildcard, e.g. newo_voice/*).",
+)
+@click.option("--active/--inactive", "is_active", default=None, help="Only active/ended sessions.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the sessions: .csv/.parquet (the typed frame) or .json (raw items).",
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+def fetch_sessions(month, start, end, customer, connectors, is_active, out, progress):
+    """Fetch every session of a month (or range), print counts per connector, optionally save."""
+    from ..data.frames import sessions_frame
+    from ..portal.client import PortalClient
+
+    first, last, label = _fetch_range(month, start, end)
+    kind = _fetch_out_format(out)
+    with PortalClient(customer_id=customer, progress=progress) as client:
+        items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
+        who = _fetch_who(client)
+    frame = sessions_frame(items)
+    filters = [f"connectors {', '.join(connectors)}"] if connectors else []
+    if is_active is not None:
+        filters.append("active only" if is_active else "ended only")
+    suffix = f" [{'; '.join(filters)}]" if filters else ""
+    click.echo(f"{len(frame)} sessions {label} {who}{suffix}")
+    if len(frame):
+        counts = frame["connector"].value_counts(dropna=False)
+        width = max(len(str(name)) for name in counts.index)
+        for name, count in counts.items():
+            click.echo(f"  {str(name):<{width}}  {count:>7,}  {count / len(frame):6.1%}")
+        active = int(frame["is_active"].sum())
+        if active:
+            click.echo(f"  ({active:,} still active)")
+    if out:
+        _fetch_write(out, kind, items, frame)
+        click.echo(f"Wrote {out}")
+
+
+@fetch_group.command("info")
+@_fetch_with_range
+def fetch_info(month, start, end, customer):
+    """Print a month's (or range's) statistics: totals, leads, hours, channels, revenue, ASR."""
+    from ..data.frames import info_frames
+    from ..portal.client import PortalClient
+
+    first, last, label = _fetch_range(month, start, end)
+    with PortalClient(customer_id=customer, progress=False) as client:
+        info = info_frames(client.sessions_info(first, last))
+        who = _fetch_who(client)
+    click.echo(f"Sessions info {label} {who}")
+    click.echo(info.summary_table())

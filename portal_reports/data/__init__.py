@@ -1,0 +1,1 @@
+"""Portal JSON as typed frames (:mod:`.frames`) and one customer-month of data (:mod:`.month`)."""

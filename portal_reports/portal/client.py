@@ -1,0 +1,273 @@
+"""The Portal API endpoints: sessions (paged), session statistics and customer attributes.
+
+Transport (timeouts, retries, error mapping) is in :mod:`.transport`; paging in :mod:`.paging`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from ..dates import DateLike, format_utc, month_range, to_utc
+from ..errors import (
+    ConfigError,
+)
+from ..settings import resolve_settings
+from .paging import SessionPager
+from .transport import Timeout, Transport, check_header_value
+
+SESSIONS_INFO_PATH = "/api/v1/bff/sessions/info"
+ATTRIBUTES_PATH = "/api/v1/bff/customer/attributes"
+ATTRIBUTE_PATH = "/api/v1/customer/attributes/{id}"
+
+MAX_PER_PAGE = 100  # the server caps ``per``; never ask for more
+ATTRIBUTE_FIELDS = (
+    "value",
+    "title",
+    "description",
+    "group",
+    "is_hidden",
+    "possible_values",
+    "value_type",
+)
+INFO_KEYS = {
+    "sessions_by_leads": dict,
+    "sessions_by_type": dict,
+    "sessions_by_channel": list,
+    "sessions_by_hours": list,
+    "sessions_by_asr": list,
+    "summary": dict,
+}
+
+
+class PortalClient:
+    """Client of the Portal API; use it as a context manager (it owns a ``requests.Session``)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        secret: str | None = None,
+        customer_id: str | None = None,
+        *,
+        timeout: Timeout = (3.05, 30),
+        max_retries: int = 5,
+        backoff_factor: float = 0.5,
+        backoff_max: float = 30.0,
+        per_page: int = 100,
+        progress: bool | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        from .. import __version__
+        from ..settings import connect
+
+        settings = connect(resolve_settings(base_url, secret, customer_id))
+        if not isinstance(per_page, int) or per_page < 1:
+            raise ConfigError(f"per_page must be an integer >= 1, got {per_page!r}")
+        self._transport = Transport(
+            settings.base_url,
+            settings.secret,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_factor=backoff_factor,
+            backoff_max=backoff_max,
+            sleep=sleep,
+            user_agent=f"portal-reports/{__version__}",
+        )
+        self.base_url: str = self._transport.base_url
+        self.customer_id: str | None = settings.customer_id
+        self.sandbox: bool = settings.sandbox
+        if self.customer_id is not None:
+            check_header_value("customer id", self.customer_id, show=True)
+        self.per_page = min(per_page, MAX_PER_PAGE)
+        self.progress = progress
+        self._owns_session = True
+
+    @property
+    def transport(self) -> Transport:
+        """The transport (session, timeouts, retries) this client sends through."""
+        return self._transport
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def for_customer(self, customer_id: str | None) -> PortalClient:
+        """A client for another customer (``None``: whole account) sharing this session."""
+        if customer_id is not None and (not isinstance(customer_id, str) or not customer_id):
+            raise ConfigError(f"customer id must be a non-empty string, got {customer_id!r}")
+        if customer_id is not None:
+            check_header_value("customer id", customer_id, show=True)
+        other = object.__new__(PortalClient)
+        other.__dict__.update(self.__dict__)
+        other.customer_id = customer_id
+        other._owns_session = False
+        return other
+
+    def close(self) -> None:
+        """Close the HTTP session (a no-op for clients made by :meth:`for_customer`)."""
+        if self._owns_session:
+            self._transport.close()
+
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PortalClient(base_url={self.base_url!r}, customer_id={self.customer_id!r})"
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def iter_sessions(
+        self,
+        start: DateLike,
+        end: DateLike,
+        connectors: Iterable[str] | str | None = None,
+        is_active: bool | None = None,
+        progress: bool | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every session created in [start, end] (raw items, server order, no duplicates).
+
+        Walks all pages; items are deduplicated by id. If the total changes while walking
+        (new sessions shift items between pages), the walk restarts from page 1 and merges
+        by id, up to ``MAX_WALKS`` walks, then :class:`PaginationError`. Items are yielded
+        only once the list is consistent, so a consumer never sees a short list. Arguments
+        are checked at once (:class:`ConfigError`); requests start on the first ``next()``.
+        """
+        params = self._range_params(start, end)
+        params += [("connectors", c) for c in _connector_list(connectors)]
+        if is_active is not None:
+            if not isinstance(is_active, bool):
+                raise ConfigError(f"is_active must be True, False or None, got {is_active!r}")
+            params.append(("is_active", "true" if is_active else "false"))
+        pager = SessionPager(self._request, self._transport.invalid, self.per_page)
+        return pager.walk(params, self._show_progress(progress))
+
+    def sessions(
+        self,
+        start: DateLike,
+        end: DateLike,
+        connectors: Iterable[str] | str | None = None,
+        is_active: bool | None = None,
+        progress: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every session created in [start, end], as a list of raw items."""
+        return list(self.iter_sessions(start, end, connectors, is_active, progress))
+
+    def sessions_info(self, start: DateLike, end: DateLike) -> dict[str, Any]:
+        """Raw ``/sessions/info`` statistics for [start, end] (inclusive)."""
+        data = self._request("GET", SESSIONS_INFO_PATH, params=self._range_params(start, end))
+        for key, kind in INFO_KEYS.items():
+            if not isinstance(data.get(key), kind):
+                raise self._transport.invalid(
+                    "GET", SESSIONS_INFO_PATH, f"no {kind.__name__} {key!r}"
+                )
+        if not isinstance(data["sessions_by_leads"].get("items"), list):
+            raise self._transport.invalid(
+                "GET", SESSIONS_INFO_PATH, "no list 'sessions_by_leads.items'"
+            )
+        return data
+
+    def month_sessions(
+        self,
+        month: str,
+        connectors: Iterable[str] | str | None = None,
+        is_active: bool | None = None,
+        progress: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every session of a calendar month (``"2024-01"``, UTC, both ends inclusive)."""
+        start, end = month_range(month)
+        return self.sessions(start, end, connectors, is_active, progress)
+
+    def month_info(self, month: str) -> dict[str, Any]:
+        """Raw ``/sessions/info`` statistics of a calendar month (``"2024-01"``, UTC)."""
+        return self.sessions_info(*month_range(month))
+
+    def customer_attributes(self, query: str | None = None) -> dict[str, Any]:
+        """The customer's attributes: ``{"groups": [...], "attributes": [...]}``."""
+        params = [("query", query)] if query else None
+        data = self._request("GET", ATTRIBUTES_PATH, params=params)
+        for key in ("groups", "attributes"):
+            if not isinstance(data.get(key), list):
+                raise self._transport.invalid("GET", ATTRIBUTES_PATH, f"no list {key!r}")
+        return data
+
+    def customer_attribute(self, attribute_id: str) -> dict[str, Any]:
+        """One customer attribute by id (note: this endpoint has no ``/bff``)."""
+        path = _attribute_path(attribute_id)
+        return self._check_attribute("GET", path, self._request("GET", path))
+
+    def update_customer_attribute(self, attribute_id: str, **changes: Any) -> dict[str, Any]:
+        """Change some fields of an attribute, keeping the others (PUT replaces the whole body).
+
+        Reads the attribute, applies ``changes`` and sends every field back. Returns the
+        server's answer. Unknown field names raise :class:`ConfigError` before any request.
+        """
+        unknown = sorted(set(changes) - set(ATTRIBUTE_FIELDS))
+        if unknown:
+            raise ConfigError(
+                f"unknown attribute field(s) {', '.join(unknown)}; "
+                f"expected some of {', '.join(ATTRIBUTE_FIELDS)}"
+            )
+        path = _attribute_path(attribute_id)
+        current = self.customer_attribute(attribute_id)
+        body = {key: current[key] for key in ATTRIBUTE_FIELDS if key in current}
+        body.update(changes)
+        return self._check_attribute("PUT", path, self._request("PUT", path, json_body=body))
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | dict[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """One API call through the transport, with this client's customer header."""
+        headers = {"x-portal-external-customer-id": self.customer_id} if self.customer_id else {}
+        return self._transport.request(
+            method, path, params=params, json_body=json_body, headers=headers
+        )
+
+    def _check_attribute(self, method: str, path: str, data: Any) -> dict[str, Any]:
+        """Check an attribute answer is an object with an id."""
+        if not isinstance(data, dict) or "id" not in data:
+            raise self._transport.invalid(method, path, "no attribute object (no 'id')")
+        return data
+
+    def _range_params(self, start: DateLike, end: DateLike) -> list[tuple[str, str]]:
+        """``from_datetime``/``to_datetime`` for an inclusive range, checked to be in order."""
+        if to_utc(start) > to_utc(end):
+            raise ConfigError(f"start {format_utc(start)} is after end {format_utc(end)}")
+        return [("from_datetime", format_utc(start)), ("to_datetime", format_utc(end))]
+
+    def _show_progress(self, progress: bool | None) -> bool:
+        """Whether to draw a progress bar: explicit choice, else the client's, else a TTY."""
+        for choice in (progress, self.progress):
+            if choice is not None:
+                return bool(choice)
+        return sys.stderr.isatty()
+
+
+def _connector_list(connectors: Iterable[str] | str | None) -> list[str]:
+    """Connector filters as a list of ``integration/connector`` strings (``*`` wildcard)."""
+    if connectors is None:
+        return []
+    if isinstance(connectors, str):
+        connectors = [connectors]
+    result = list(connectors)
+    for item in result:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"bad connector {item!r}: expected 'integration/connector'")
+    return result
+
+
+def _attribute_path(attribute_id: str) -> str:
+    """The per-attribute path, with the id quoted as one path segment."""
+    if not isinstance(attribute_id, str) or not attribute_id.strip():
+        raise ConfigError(f"bad attribute id {attribute_id!r}")
+    return ATTRIBUTE_PATH.format(id=quote(attribute_id, safe=""))

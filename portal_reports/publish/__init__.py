@@ -1,0 +1,2 @@
+"""From notebooks to documents: the runner (papermill), the export (nbconvert, WeasyPrint) and
+the manifest."""

@@ -1,0 +1,154 @@
+"""HTML the notebooks display: KPI cards, callouts, the data check, the title, styled tables.
+
+Styled by the ``portal`` template's CSS, in exported reports and (via the notebook setup
+call) in JupyterLab alike.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from ..dates import month_label
+from .figures import (
+    CrossCheck,
+    Kpi,
+    after_hours_share,
+    crosscheck,
+    hours_split,
+    summary_value,
+)
+from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
+    from ..data.frames import SessionsInfo
+    from ..data.month import MonthData
+
+MAX_TABLE_ROWS = 30
+
+
+# --------------------------------------------------------------------------- HTML blocks
+
+
+def kpi_html(kpis: list[Kpi], per_row: int = 4) -> str:
+    """The KPI headline block (``div.kpis > div.kpi``) styled by the export template.
+
+    More than ``per_row`` cards are split into balanced rows (6 -> 3 + 3), one block each.
+    """
+    rows = max(1, math.ceil(len(kpis) / per_row))
+    size = max(1, math.ceil(len(kpis) / rows))
+    if rows > 1:
+        return "".join(kpi_html(kpis[i : i + size], per_row) for i in range(0, len(kpis), size))
+    cards = []
+    for k in kpis:
+        cards.append(
+            '<div class="kpi">'
+            f'<div class="kpi-label">{html.escape(k.label)}</div>'
+            f'<div class="kpi-value">{html.escape(k.formatted)}</div>'
+            f'<div class="kpi-delta {k.direction}">{html.escape(k.delta_text)}</div>'
+            "</div>"
+        )
+    return '<div class="kpis">' + "".join(cards) + "</div>"
+
+
+def callout_html(text: str, kind: Literal["ok", "warn", "info"] = "info") -> str:
+    """A callout box (``div.callout.ok|warn|info``; warn also ``.warning``) with escaped text."""
+    classes = "callout warn warning" if kind == "warn" else f"callout {kind}"
+    return f'<div class="{classes}">{html.escape(text)}</div>'
+
+
+def crosscheck_html(check: CrossCheck) -> str:
+    """The cross-check as a small OK note or a visible warning box."""
+    if check.ok:
+        return callout_html(f"Data check passed: {check.message}", "ok")
+    return callout_html(
+        f"Data check: the figures disagree. {check.message[:1].upper()}{check.message[1:]} "
+        "Totals in this report are the Portal's statistics.",
+        "warn",
+    )
+
+
+def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
+    """Notes a reader must see near the top: an empty month, a failed data check ("" if none).
+
+    The leads report has its own data-check section, so it passes ``crosscheck_mismatch=False``.
+    """
+    blocks = []
+    if summary_value(data.info, "sessions") == 0 and len(data.sessions) == 0:
+        blocks.append(
+            callout_html(
+                f"No sessions were recorded in {month_label(data.month)}, "
+                "so the charts below are empty.",
+                "info",
+            )
+        )
+    if crosscheck_mismatch:
+        check = crosscheck(data)
+        if not check.ok:
+            blocks.append(crosscheck_html(check))
+    return "".join(blocks)
+
+
+def title_html(data: MonthData, report_title: str) -> str:
+    """Report heading: title, business name and month."""
+    return (
+        f'<h1 class="report-title">{html.escape(report_title)}</h1>'
+        f'<p class="report-subtitle">{html.escape(data.customer_name)} · '
+        f"{html.escape(month_label(data.month))}</p>"
+    )
+
+
+def after_hours_sentence(data: MonthData) -> str:
+    """What after-hours coverage earned, in one sentence."""
+    info = data.info
+    earned = summary_value(info, "revenue", "non_working_hours")
+    share = after_hours_share(info, "revenue")
+    if share is None:
+        return f"No revenue was recorded in {month_label(data.month)}."
+    return (
+        f"Your AI agent earned {fmt_money(earned)} outside working hours, "
+        f"{fmt_pct(share)} of the month's revenue."
+    )
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def styled_table(
+    frame: pd.DataFrame,
+    *,
+    money: tuple[str, ...] = (),
+    amount: tuple[str, ...] = (),
+    pct: tuple[str, ...] = (),
+    ints: tuple[str, ...] = (),
+) -> Styler:
+    """A display-ready table: formatted numbers, numbers right-aligned, no index."""
+    formats: dict[str, Any] = {}
+    formats.update({c: fmt_money for c in money})
+    formats.update({c: fmt_amount for c in amount})
+    formats.update({c: fmt_pct for c in pct})
+    formats.update({c: fmt_int for c in ints})
+    numeric = [c for c in frame.columns if c in formats]
+    styler = frame.head(MAX_TABLE_ROWS).style.format(formats).hide(axis="index")
+    styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    return styler.set_table_attributes('class="report"')
+
+
+def hours_split_styled(info: SessionsInfo, metrics: tuple[str, ...] | None = None) -> Styler:
+    """:func:`hours_split` formatted per row (money for revenue, amounts for ASR)."""
+    frame = hours_split(info, metrics) if metrics else hours_split(info)
+    fmt_by_metric = {"revenue": fmt_money, "opportunity_value": fmt_money, "asr": fmt_amount}
+    text = frame.copy().astype(object)
+    for i, metric in enumerate(frame.attrs["metrics"]):
+        fmt = fmt_by_metric.get(metric, fmt_int)
+        for col in ("Working hours", "Outside working hours", "Total"):
+            text.at[i, col] = fmt(frame.at[i, col])
+        text.at[i, "After-hours share"] = fmt_pct(frame.at[i, "After-hours share"])
+    numeric = ["Working hours", "Outside working hours", "Total", "After-hours share"]
+    styler = text.style.hide(axis="index").set_properties(subset=numeric, **{"text-align": "right"})
+    return styler.set_table_attributes('class="report"')

@@ -1,0 +1,101 @@
+"""Where the Portal is and how to authenticate: arguments, then the environment, then ``.env``.
+
+With neither ``PORTAL_BASE_URL`` nor ``PORTAL_SECRET`` configured, the embedded sandbox is
+used (started in the background on a free loopback port), so everything runs out of the box.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+ENV_BASE_URL = "PORTAL_BASE_URL"
+ENV_SECRET = "PORTAL_SECRET"
+ENV_CUSTOMER = "PORTAL_CUSTOMER_ID"
+
+
+def find_dotenv_file(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The nearest ``.env`` in ``start`` (default: the working directory) or a folder above it,
+    as python-dotenv's ``find_dotenv`` looks: a notebook in ``project/notebooks/`` finds
+    ``project/.env``."""
+    here = Path(start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        candidate = folder / ".env"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_dotenv_file(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """Read ``.env`` (``path``, else the nearest one from the working directory upwards) into
+    ``os.environ`` without overriding what is set; returns the file read, if any."""
+    from dotenv import load_dotenv
+
+    target = Path(path) if path else find_dotenv_file()
+    if target is None or not target.is_file():
+        return None
+    load_dotenv(target, override=False)
+    return target
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved connection settings. The secret is kept out of ``repr``."""
+
+    base_url: str | None
+    secret: str | None = field(repr=False)
+    customer_id: str | None = None
+    sandbox: bool = False
+
+    @property
+    def data_source(self) -> str:
+        """``"sandbox"`` (built-in demo data) or ``"portal"``: recorded in manifests."""
+        return "sandbox" if self.sandbox else "portal"
+
+    def __str__(self) -> str:
+        who = f" customer={self.customer_id}" if self.customer_id else ""
+        where = self.base_url or "(embedded, not started)"
+        return f"Portal {where}{who}{' (sandbox)' if self.sandbox else ''}"
+
+
+def resolve_settings(
+    base_url: str | None = None,
+    secret: str | None = None,
+    customer_id: str | None = None,
+    *,
+    use_sandbox: bool | None = None,
+) -> Settings:
+    """Resolve settings from arguments, then environment/``.env``, else the embedded sandbox.
+
+    Pure: nothing is started. A sandbox result has no URL yet; :func:`connect` starts it.
+    """
+    load_dotenv_file()
+    base_url = base_url or os.environ.get(ENV_BASE_URL) or None
+    secret = secret or os.environ.get(ENV_SECRET) or None
+    if customer_id is None:
+        customer_id = os.environ.get(ENV_CUSTOMER) or None
+    if use_sandbox or (use_sandbox is None and base_url is None and secret is None):
+        return Settings(None, None, customer_id, sandbox=True)
+    if not base_url:
+        raise ConfigError(f"{ENV_BASE_URL} is not set (it is required when {ENV_SECRET} is set)")
+    if not secret:
+        raise ConfigError(f"{ENV_SECRET} is not set (it is required when {ENV_BASE_URL} is set)")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{ENV_BASE_URL} must start with http:// or https://, got {base_url!r}")
+    return Settings(base_url.rstrip("/"), secret, customer_id)
+
+
+def connect(settings: Settings) -> Settings:
+    """Settings with an address: starts the embedded sandbox when ``settings`` asks for it.
+
+    Called at the edges (client construction, CLI, notebook setup), never while resolving.
+    """
+    if settings.base_url is not None and settings.secret is not None:
+        return settings
+    from .sandbox import default_sandbox
+
+    sb = default_sandbox()
+    return Settings(sb.url, sb.secret, settings.customer_id, sandbox=True)
