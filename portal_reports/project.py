@@ -58,6 +58,11 @@ class Project:
         return list(dict.fromkeys(dirs))
 
     @property
+    def reports_dir(self) -> Path:
+        """Where runs are written by default: the project's ``reports/`` (else ``./reports``)."""
+        return (self.root / "reports") if self.root is not None else Path("reports")
+
+    @property
     def customers_file(self) -> Path:
         """``customers.toml`` of the project (or ``./customers.toml`` outside a project)."""
         return (self.root or Path.cwd()) / PROJECT_FILE

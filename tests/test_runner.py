@@ -16,9 +16,11 @@ from conftest import MONTH, SECRET
 from pypdf import PdfReader
 
 from portal_reports._io import sha256_file
+from portal_reports.reports.registry import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER = "acme-dental"
+REPORTS = registry(ROOT / "notebooks").names
 CODE_MARKERS = ("import ", "load_month", "def ", "portal_reports", "In [", "data_path")
 
 
@@ -86,7 +88,7 @@ def test_manifest_lists_every_output_with_its_hash(run):
     assert manifest["month"] == MONTH and manifest["customer"] == CUSTOMER
     assert manifest["status"] == "ok" and manifest["failed_reports"] == []
     pairs = {(o["report"], o["format"]) for o in manifest["outputs"]}
-    assert {(r, f) for r in ("leads", "revenue", "asr") for f in ("html", "pdf")} <= pairs
+    assert {(r, f) for r in REPORTS for f in ("html", "pdf")} <= pairs
     for output in manifest["outputs"]:
         assert sha256_file(run["dir"] / output["path"]) == output["sha256"]
     prov = manifest["provenance"]
@@ -106,7 +108,7 @@ def sha256_of_data(run_dir: Path) -> str:
 def test_pdfs_have_pages_headline_figures_and_no_code(run):
     figures = run["manifest"]["figures"]
     texts = {}
-    for report in ("leads", "revenue", "asr"):
+    for report in REPORTS:
         reader = PdfReader(run["dir"] / f"{report}.pdf")
         assert len(reader.pages) >= 1
         text = "\n".join(page.extract_text() for page in reader.pages)
@@ -125,7 +127,7 @@ def test_pdfs_have_pages_headline_figures_and_no_code(run):
 
 
 def test_html_has_no_input_cells(run):
-    for report in ("leads", "revenue", "asr"):
+    for report in REPORTS:
         html = (run["dir"] / f"{report}.html").read_text()
         assert "jp-InputArea" not in html and "input_area" not in html
         assert "load_month" not in html and "data_path" not in html
@@ -197,7 +199,7 @@ def test_wrong_secret_is_a_clear_error(sandbox_env, tmp_path):
 def test_list_parameters_shows_defaults_and_help(sandbox_env, tmp_path):
     proc = cli("run", "--list-parameters", env=sandbox_env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    for report in ("leads", "revenue", "asr"):
+    for report in REPORTS:
         assert f"{report}.ipynb" in proc.stdout
     assert (
         "month" in proc.stdout

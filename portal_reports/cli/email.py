@@ -18,10 +18,10 @@ from .app import cli
 )
 @click.option(
     "--reports-dir",
-    default="reports",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Where the runner wrote <month>/<customer>/.",
+    help="Where the runner wrote <month>/<customer>/ (default: the project's reports/, "
+    "else ./reports).",
 )
 @click.option(
     "--config",
@@ -51,8 +51,10 @@ def email_command(month, customers, reports_dir, config, dry_run, resend, to):
     from .._text import split_list
     from ..errors import MailError
     from ..mail import send_reports
+    from ..project import current_project
 
     chosen = split_list(customers)
+    reports_dir = reports_dir or current_project().reports_dir
     report = send_reports(
         month,
         chosen or None,

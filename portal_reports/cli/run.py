@@ -52,10 +52,9 @@ def _echo_parameters(registry) -> None:
 @click.option(
     "--out",
     "out_dir",
-    default="reports",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Output directory.",
+    help="Output directory (default: the project's reports/, else ./reports).",
 )
 @click.option(
     "--workers", type=click.IntRange(min=1), help="Notebooks run in parallel. Default: CPU count."
@@ -77,10 +76,12 @@ def run_command(
     """
     from .._text import split_list
     from ..dates import parse_month, previous_month
+    from ..project import current_project
     from ..publish.runner import ALL_CUSTOMERS_DIR, run_reports, validate_formats
     from ..reports.registry import registry as find_registry
 
     registry = find_registry(nb_dir)
+    out_dir = out_dir or current_project().reports_dir
     if list_parameters:
         _echo_parameters(registry)
         return

@@ -47,10 +47,19 @@ def validate_formats(values: str | Iterable[str] | None) -> list[str]:
 
 def notebook_parameters(report: Report) -> dict[str, dict[str, Any]]:
     """The ``parameters`` cell of a report notebook: name -> {type, default, help}."""
+    import tempfile
+
+    import nbformat
     import papermill
 
     try:
-        return papermill.inspect_notebook(str(report.path))
+        nb = nbformat.read(str(report.path), as_version=4)
+        if not nb.metadata.get("kernelspec"):  # the runner runs such notebooks with python3
+            nb.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / report.path.name
+            nbformat.write(nb, str(path))
+            return papermill.inspect_notebook(str(path))
     except Exception as exc:  # papermill raises plain exceptions for unreadable notebooks
         detail = " ".join(str(exc).split())
         raise ConfigError(f"cannot read the parameters of {report.path}: {detail}") from None
@@ -142,6 +151,7 @@ def _execute_report(job: dict[str, Any]) -> dict[str, Any]:
                 str(tmp_nb),
                 parameters=job["parameters"],
                 kernel_name="python3",
+                language="python",
                 progress_bar=False,
                 log_output=False,
                 cwd=str(run_dir),
