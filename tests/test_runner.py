@@ -243,7 +243,7 @@ def test_failing_notebook_is_reported_and_others_finish(sandbox_env, tmp_path, b
     assert proc.returncode == 1
     assert "'asr'" in proc.stderr and "cell" in proc.stderr
     assert "ValueError: ASR source unavailable" in proc.stderr
-    assert re.search(r"asr: FAILED", proc.stderr)  # progress names the report
+    assert re.search(r"acme-dental\s+FAILED\s+2/3", proc.stdout)  # the final table
     run_dir = out / MONTH / CUSTOMER
     assert (run_dir / "asr.ipynb").is_file()  # kept for debugging
     assert not (run_dir / "asr.html").exists() and not (run_dir / "asr.pdf").exists()

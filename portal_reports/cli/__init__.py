@@ -12,6 +12,13 @@ from .app import EXIT_CODES, PortalGroup, cli, exit_code_for
 __all__ = ["EXIT_CODES", "PortalGroup", "cli", "exit_code_for", "main"]
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
+
+
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="portal-reports")

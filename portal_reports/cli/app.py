@@ -67,6 +67,9 @@ class PortalGroup(click.Group):
             message = " ".join(str(exc).split())
             click.echo(f"Error: {message}", err=True)
             sys.exit(exit_code_for(exc))
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main): workers are already stopped
+            click.echo("Error: interrupted; files written so far are complete", err=True)
+            sys.exit(130)
 
 
 @click.group(cls=PortalGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -422,6 +422,33 @@ def render_html(
         return _render(nb, name, metadata)[0]
 
 
+def render_formats(
+    nb: NotebookNode | str | os.PathLike[str],
+    formats: Iterable[str],
+    stem: str,
+    *,
+    base: str | os.PathLike[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, bytes]:
+    """Each format's bytes for ``nb``, rendering the HTML only once (PDF is laid out from it).
+
+    ``base`` is where relative resources resolve (default: the notebook's folder or cwd).
+    """
+    wanted = _check_formats(formats)
+    out: dict[str, bytes] = {}
+    if not wanted:
+        return out
+    with _export_errors(stem, "/".join(wanted)):
+        html, default_base = _render(nb, stem, metadata)
+    for fmt in wanted:
+        with _export_errors(stem, fmt):
+            if fmt == "html":
+                out[fmt] = html.encode("utf-8")
+            else:
+                out[fmt] = html_to_pdf(html, base_url=base or default_base)
+    return out
+
+
 def export_formats(
     nb: NotebookNode | str | os.PathLike[str],
     formats: Iterable[str],
@@ -435,15 +462,10 @@ def export_formats(
     ``metadata`` is merged over ``nb.metadata["portal_reports"]`` (the notebook is not changed).
     Each file is written atomically; raises :class:`ExportError` (one line) on any failure.
     """
-    wanted = _check_formats(formats)
+    rendered = render_formats(nb, formats, stem, metadata=metadata)
     written: dict[str, Path] = {}
-    if not wanted:
-        return written
-    with _export_errors(stem, "/".join(wanted)):
-        html, base = _render(nb, stem, metadata)
-    for fmt in wanted:
+    for fmt, payload in rendered.items():
         with _export_errors(stem, fmt):
-            payload = html if fmt == "html" else html_to_pdf(html, base_url=base)
             written[fmt] = atomic_write(Path(out_dir) / f"{stem}.{fmt}", payload)
     return written
 

@@ -61,6 +61,7 @@ class Manifest:
     outputs: tuple[OutputFile, ...] = ()
     figures: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    execution: dict[str, Any] = field(default_factory=dict)  # executor, workers, inputs hash
 
     @property
     def ok(self) -> bool:
@@ -93,6 +94,7 @@ class Manifest:
             "outputs": [o.to_json() for o in self.outputs],
             "figures": self.figures,
             "provenance": self.provenance,
+            "execution": self.execution,
         }
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
@@ -157,6 +159,7 @@ class Manifest:
         )
         figures = raw.get("figures")
         provenance = raw.get("provenance")
+        execution = raw.get("execution")
         return cls(
             month=text("month"),
             customer=text("customer"),
@@ -169,4 +172,5 @@ class Manifest:
             outputs=tuple(outputs),
             figures=figures if isinstance(figures, dict) else {},
             provenance=provenance if isinstance(provenance, dict) else {},
+            execution=execution if isinstance(execution, dict) else {},
         )

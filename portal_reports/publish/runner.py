@@ -2,34 +2,50 @@
 
 Layout: ``<out>/<month>/<customer or "all">/`` holds ``data.json`` (what was fetched), each
 report's executed ``.ipynb``, its ``.html``/``.pdf``, ``chart.png`` and ``manifest.json``.
-Notebooks of all customers run in parallel worker processes (one per core by default).
+
+A batch: every input is checked before anything is fetched (month, reports, formats, customer
+ids, the output folder, the templates), each customer-month is locked, fetched (a few at a
+time) and handed to an executor (:mod:`.executors`) as soon as its data is in, so fetching
+overlaps notebook execution. A customer-month whose inputs are unchanged and whose outputs
+still match its manifest is not redone (``force`` redoes it), so an interrupted batch resumes
+where it stopped. Only this process writes files, always under a temporary name first.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._io import atomic_path, sha256_file
+from .._io import (
+    FolderLock,
+    atomic_path,
+    atomic_write,
+    check_writable_dir,
+    remove_stale_temp_files,
+    sha256_file,
+)
 from .._text import split_list
+from ..data.month import raw_sha256
 from ..dates import format_utc, parse_month, previous_month
-from ..errors import ConfigError, NotebookExecutionError, PortalError
+from ..errors import AuthError, ConfigError, NotebookExecutionError, PortalError
 from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
+from .jobs import JobResult, ReportJob
 from .manifest import FailedReport, Manifest, OutputFile
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
 ALL_CUSTOMERS_DIR = "all"
+DATA_FILE = "data.json"
 
 
 def validate_formats(values: str | Iterable[str] | None) -> list[str]:
@@ -76,6 +92,8 @@ class ReportOutcome:
     outputs: list[dict[str, str]] = field(default_factory=list)
     error: NotebookExecutionError | None = None
     message: str = ""
+    worker: str = ""
+    skipped: bool = False
 
 
 @dataclass
@@ -87,15 +105,43 @@ class CustomerRun:
     directory: Path
     outcomes: list[ReportOutcome] = field(default_factory=list)
     manifest_path: Path | None = None
+    skipped: bool = False  # up to date: nothing was redone
+    error: str = ""  # the fetch failed: no reports
+    exception: PortalError | None = None
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
+        return not self.error and all(o.ok for o in self.outcomes)
+
+    @property
+    def seconds(self) -> float:
+        return sum(o.seconds for o in self.outcomes)
+
+
+def check_customer_id(customer: str | None) -> str | None:
+    """A customer id that is safe as one folder name under ``<out>/<month>/`` (None: all)."""
+    if customer is None:
+        return None
+    if (
+        not isinstance(customer, str)
+        or not customer.strip()
+        or customer != customer.strip()
+        or customer in {".", ".."}
+        or customer.startswith(".")
+        or any(c in customer for c in "/\\\0")
+        or any(ord(c) < 32 or ord(c) == 127 for c in customer)
+        or len(customer) > 200
+    ):
+        raise ConfigError(
+            f"bad customer id {customer!r}: it must be usable as one folder name "
+            "(no '/', '\\', leading '.', control characters)"
+        )
+    return customer
 
 
 def run_directory(out_dir: str | os.PathLike[str], month: str, customer: str | None) -> Path:
     """``<out>/<month>/<customer or all>``."""
-    return Path(out_dir) / month / (customer or ALL_CUSTOMERS_DIR)
+    return Path(out_dir) / month / (check_customer_id(customer) or ALL_CUSTOMERS_DIR)
 
 
 @functools.cache
@@ -117,71 +163,6 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def _worker_init() -> None:
-    """Worker set-up: kernels need no credentials (data comes from data.json) and their
-    stderr chatter (e.g. IPKernelApp warnings) must not reach the user's terminal."""
-    for name in ("PORTAL_SECRET", "SMTP_PASSWORD"):
-        os.environ.pop(name, None)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-
-
-def _execute_report(job: dict[str, Any]) -> dict[str, Any]:
-    """Worker: execute one notebook with papermill, then export it. Returns a plain dict."""
-    import logging
-    import warnings
-
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    from ..publish.export import export_formats
-
-    logging.getLogger("papermill").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
-    started = time.perf_counter()
-    run_dir = Path(job["run_dir"])
-    final_nb = run_dir / f"{job['report']}.ipynb"
-    result: dict[str, Any] = {"report": job["report"], "customer": job["customer"], "outputs": []}
-    with atomic_path(final_nb) as tmp_nb:
-        try:
-            papermill.execute_notebook(
-                job["input"],
-                str(tmp_nb),
-                parameters=job["parameters"],
-                kernel_name="python3",
-                language="python",
-                progress_bar=False,
-                log_output=False,
-                cwd=str(run_dir),
-            )
-            failure = None
-        except PapermillExecutionError as exc:
-            failure = {
-                "cell": exc.exec_count,
-                "cell_index": exc.cell_index,
-                "ename": exc.ename,
-                "evalue": str(exc.evalue).splitlines()[0] if exc.evalue else "",
-            }
-        nb = nbformat.read(str(tmp_nb), as_version=4)
-        nb.metadata["portal_reports"] = job["metadata"]
-        nbformat.write(nb, str(tmp_nb))
-    result["notebook"] = final_nb.name
-    if failure is not None:  # no stale HTML/PDF from an earlier run may pass for this one
-        for fmt in FORMATS:
-            (run_dir / f"{job['report']}.{fmt}").unlink(missing_ok=True)
-    else:
-        written = export_formats(nb, job["formats"], run_dir, job["report"])
-        for fmt, path in written.items():
-            result["outputs"].append(
-                {"report": job["report"], "format": fmt, "path": Path(path).name}
-            )
-    result["failure"] = failure
-    result["seconds"] = time.perf_counter() - started
-    return result
-
-
 def _provenance(data: Any, notebooks: Path, parameters: dict[str, Any]) -> dict[str, Any]:
     return {
         "package_version": __version__,
@@ -195,12 +176,58 @@ def _provenance(data: Any, notebooks: Path, parameters: dict[str, Any]) -> dict[
     }
 
 
+def _file_digest(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def inputs_sha256(data: Any, chosen: Sequence[Report], formats: Sequence[str]) -> str:
+    """What a customer-month's outputs depend on: the fetched data (not when it was fetched),
+    the notebooks, the templates, the package version and the formats."""
+    from ..project import current_project
+
+    templates = [
+        path
+        for base in current_project().template_dirs
+        for path in (base / "portal").rglob("*")
+        if path.is_file()
+    ]
+    content = {k: v for k, v in data.raw.items() if k not in ("fetched_at", "base_url")}
+    parts = {
+        "data": raw_sha256(content),
+        "notebooks": _file_digest(r.path for r in chosen),
+        "templates": _file_digest(templates),
+        "version": __version__,
+        "formats": list(formats),
+        "reports": [r.name for r in chosen],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def up_to_date(directory: Path, inputs: str) -> Manifest | None:
+    """The run's manifest when its inputs are ``inputs`` and every output still matches it."""
+    try:
+        manifest = Manifest.load(directory)
+    except PortalError:
+        return None
+    if not manifest.ok or manifest.execution.get("inputs_sha256") != inputs:
+        return None
+    for output in manifest.outputs:
+        path = directory / output.path
+        if not path.is_file() or sha256_file(path) != output.sha256:
+            return None
+    return manifest
+
+
 def write_manifest(
     run: CustomerRun,
     data: Any,
     provenance: dict[str, Any],
     extra_outputs: list[dict[str, str]],
     chosen: Sequence[Report] = (),
+    execution: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``manifest.json`` for a customer-month, hashing every output file."""
     from ..reports.figures import manifest_figures
@@ -234,11 +261,24 @@ def write_manifest(
         outputs=tuple(outputs),
         figures=manifest_figures(data),
         provenance=provenance,
+        execution=execution or {},
     )
     return manifest.write(run.directory)
 
 
 ProgressFn = Callable[[str], None]
+
+
+@dataclass
+class _Pending:
+    """A customer-month between fetch and manifest."""
+
+    run: CustomerRun
+    lock: FolderLock
+    data: Any = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    inputs: str = ""
+    waiting: int = 0
 
 
 def run_reports(
@@ -253,158 +293,221 @@ def run_reports(
     nb_dir: str | os.PathLike[str] | None = None,
     progress: ProgressFn | None = None,
     registry: Registry | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    fetch_concurrency: int = 4,
+    on_report: Callable[[ReportOutcome], None] | None = None,
 ) -> list[CustomerRun]:
-    """Produce every requested report for every customer of ``month``; never raises for a
-    failing notebook (see each :class:`CustomerRun`), raises :class:`PortalError` for bad input
-    or a failed fetch before any kernel starts."""
-    from ..data.month import fetch_month
-    from ..portal.client import PortalClient
-    from ..reports.charts import key_chart_png
+    """Produce every requested report for every customer of ``month``.
+
+    Never raises for a failing notebook or a customer whose fetch fails (see each
+    :class:`CustomerRun`); raises :class:`PortalError` for bad input, before anything is
+    fetched or any kernel starts.
+    """
+    from .executors import make_executor
     from .export import check_templates
 
     month = parse_month(month) if month else previous_month()
     registry = registry or find_registry(nb_dir)
     chosen = registry.choose(reports)
-    chosen_reports = [r.name for r in chosen]
     chosen_formats = validate_formats(formats)
+    customer_list: list[str | None] = list(dict.fromkeys(customers)) if customers else [None]
+    for customer in customer_list:
+        check_customer_id(customer)
+    if fetch_concurrency < 1:
+        raise ConfigError(f"fetch concurrency must be at least 1, got {fetch_concurrency}")
+    check_writable_dir(out_dir, "output folder (--out)")
     check_templates()
-    customer_list: list[str | None] = list(customers) if customers else [None]
+    pool = make_executor(executor, workers=workers, scheduler=scheduler)
     say = progress or (lambda _msg: None)
+    notify = on_report or (lambda _outcome: None)
 
+    pending: dict[str | None, _Pending] = {}
+    try:
+        for customer in customer_list:  # all locks first: a second run refuses before fetching
+            directory = run_directory(out_dir, month, customer)
+            lock = FolderLock(directory, f"portal-reports run {month}").acquire()
+            pending[customer] = _Pending(CustomerRun(month, customer, directory), lock)
+            remove_stale_temp_files(directory)
+        with pool:
+            _batch(
+                pending, month, chosen, chosen_formats, registry, pool, client, force,
+                fetch_concurrency, say, notify,
+            )  # fmt: skip
+    finally:
+        for item in pending.values():
+            item.lock.release()
+    return [item.run for item in pending.values()]
+
+
+def _batch(
+    pending: dict[str | None, _Pending],
+    month: str,
+    chosen: Sequence[Report],
+    formats: Sequence[str],
+    registry: Registry,
+    pool: Any,
+    client: Any,
+    force: bool,
+    fetch_concurrency: int,
+    say: ProgressFn,
+    notify: Callable[[ReportOutcome], None],
+) -> None:
+    """Fetch customer-months concurrently and submit their jobs as each fetch completes."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from ..portal.client import PortalClient
+
+    notebooks = {r.name: r.path.read_text(encoding="utf-8") for r in chosen}
+    futures: dict[Any, _Pending] = {}
     own_client = client is None
     client = client or PortalClient(progress=False)
-    runs: list[CustomerRun] = []
-    jobs: list[dict[str, Any]] = []
-    prepared: dict[int, tuple[Any, dict[str, Any]]] = {}
-    try:
-        for customer in customer_list:
-            run_dir = run_directory(out_dir, month, customer)
-            say(f"{month} {customer or ALL_CUSTOMERS_DIR}: fetching data")
-            data = fetch_month(month, customer, client=client)
-            run_dir.mkdir(parents=True, exist_ok=True)
-            data_path = run_dir / "data.json"
-            data.save(data_path)
-            parameters = {
-                "month": month,
-                "customer_id": customer,
-                "data_path": str(data_path.resolve()),
-            }
-            provenance = _provenance(
-                data,
-                registry.folder,
-                {
-                    "month": month,
-                    "customer_id": customer,
-                    "reports": chosen_reports,
-                    "formats": chosen_formats,
-                },
-            )
-            run = CustomerRun(month, customer, run_dir)
-            runs.append(run)
-            prepared[len(runs) - 1] = (data, provenance)
-            generated = format_utc(datetime.now(UTC))
+
+    def fetch(item: _Pending) -> _Pending:
+        from ..data.month import fetch_month
+
+        customer = item.run.customer
+        say(f"{month} {customer or ALL_CUSTOMERS_DIR}: fetching data")
+        item.data = fetch_month(month, customer, client=client)
+        return item
+
+    def submit(item: _Pending) -> None:
+        run, data = item.run, item.data
+        customer = run.customer
+        item.inputs = inputs_sha256(data, chosen, formats)
+        item.provenance = _provenance(
+            data,
+            registry.folder,
+            {"month": month, "customer_id": customer, "reports": [r.name for r in chosen],
+             "formats": list(formats)},
+        )  # fmt: skip
+        if not force and up_to_date(run.directory, item.inputs) is not None:
+            run.skipped = True
+            run.manifest_path = run.directory / "manifest.json"
+            say(f"{month} {customer or ALL_CUSTOMERS_DIR}: up to date, skipped")
             for report in chosen:
-                jobs.append(
-                    {
-                        "run_index": len(runs) - 1,
-                        "customer": customer,
-                        "report": report.name,
-                        "input": str(report.path),
-                        "run_dir": str(run_dir),
-                        "formats": chosen_formats,
-                        "parameters": parameters,
-                        "metadata": {
-                            "title": report.title,
-                            "report": report.name,
-                            "customer_id": customer,
-                            "customer_name": data.customer_name,
-                            "month": month,
-                            "data_source": data.data_source,
-                            "generated_at": generated,
-                            "provenance": provenance,
-                        },
-                    }
-                )
+                outcome = ReportOutcome(customer, report.name, True, 0.0, skipped=True)
+                run.outcomes.append(outcome)
+                notify(outcome)
+            return
+        data_bytes = data.save(run.directory / DATA_FILE).read_bytes()
+        generated = format_utc(datetime.now(UTC))
+        for report in chosen:
+            job = ReportJob(
+                month=month,
+                customer=customer,
+                report=report.name,
+                notebook=notebooks[report.name],
+                data=data_bytes,
+                data_name=DATA_FILE,
+                formats=tuple(formats),
+                metadata={
+                    "title": report.title,
+                    "report": report.name,
+                    "customer_id": customer,
+                    "customer_name": data.customer_name,
+                    "month": month,
+                    "data_source": data.data_source,
+                    "generated_at": generated,
+                    "provenance": item.provenance,
+                },
+                parameters={"month": month, "customer_id": customer},
+            )
+            futures[pool.submit(job)] = item
+            item.waiting += 1
+
+    try:
+        with ThreadPoolExecutor(max_workers=fetch_concurrency) as fetchers:
+            fetching = {fetchers.submit(fetch, item): item for item in pending.values()}
+            while fetching:
+                done, _ = wait(fetching, timeout=0.2)
+                for future in done:
+                    item = fetching.pop(future)
+                    try:
+                        future.result()
+                    except AuthError:
+                        raise  # a wrong secret fails every customer alike: stop the batch
+                    except PortalError as exc:
+                        item.run.error, item.run.exception = str(exc), exc
+                        say(f"{month} {item.run.customer or ALL_CUSTOMERS_DIR}: FAILED ({exc})")
+                        continue
+                    submit(item)
+                    if not item.waiting and not item.run.skipped:
+                        _finish(item, chosen, pool.name)
     finally:
         if own_client:
             client.close()
+    for future in pool.as_completed(list(futures)):
+        item = futures[future]
+        outcome = _collect(future, item, formats)
+        item.run.outcomes.append(outcome)
+        notify(outcome)
+        label = f"{item.run.customer or ALL_CUSTOMERS_DIR}/{outcome.report}"
+        if outcome.ok:
+            say(f"{label}: done in {outcome.seconds:.1f}s ({', '.join(formats)})")
+        else:
+            say(f"{label}: FAILED — {outcome.message}")
+        item.waiting -= 1
+        if item.waiting == 0:
+            _finish(item, chosen, pool.name)
 
-    _run_jobs(jobs, runs, workers, say, chosen_reports)
 
-    for index, run in enumerate(runs):
-        data, provenance = prepared[index]
-        extra: list[dict[str, str]] = []
-        chart = run.directory / "chart.png"
-        with atomic_path(chart) as tmp:
-            key_chart_png(data, tmp)
-        extra.append({"report": "chart", "format": "png", "path": chart.name})
-        run.manifest_path = write_manifest(run, data, provenance, extra, chosen)
-    return runs
+def _collect(future: Any, item: _Pending, formats: Sequence[str]) -> ReportOutcome:
+    """Write one job's files (atomically) and describe what happened."""
+    run = item.run
+    try:
+        result: JobResult = future.result()
+    except Exception as exc:  # a worker crash or an export failure: the others go on
+        text = " ".join(str(exc).split())
+        message = text if isinstance(exc, PortalError) else f"{type(exc).__name__}: {text}"
+        return ReportOutcome(run.customer, _report_of(future, item), False, 0.0, message=message)
+    atomic_write(run.directory / f"{result.report}.ipynb", result.notebook)
+    if result.failure:
+        for fmt in FORMATS:  # no stale HTML/PDF from an earlier run may pass for this one
+            (run.directory / f"{result.report}.{fmt}").unlink(missing_ok=True)
+        failure = result.failure
+        error = NotebookExecutionError(
+            result.report,
+            failure["cell"],
+            failure["ename"],
+            failure["evalue"],
+            str(run.directory / f"{result.report}.ipynb"),
+        )
+        return ReportOutcome(
+            run.customer, result.report, False, result.seconds, error=error,
+            message=str(error), worker=result.worker,
+        )  # fmt: skip
+    outputs = []
+    for fmt in formats:
+        path = atomic_write(run.directory / f"{result.report}.{fmt}", result.files[fmt])
+        outputs.append({"report": result.report, "format": fmt, "path": path.name})
+    return ReportOutcome(
+        run.customer, result.report, True, result.seconds, outputs=outputs, worker=result.worker
+    )
 
 
-def _run_jobs(
-    jobs: list[dict[str, Any]],
-    runs: list[CustomerRun],
-    workers: int | None,
-    say: ProgressFn,
-    order: Sequence[str],
-) -> None:
-    import multiprocessing
+def _report_of(future: Any, item: _Pending) -> str:
+    key = str(getattr(future, "key", "") or "")
+    return key.rsplit("-", 1)[-1] if key else "?"
 
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
-        futures = {pool.submit(_execute_report, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            run = runs[job["run_index"]]
-            label = f"{job['customer'] or ALL_CUSTOMERS_DIR}/{job['report']}"
-            try:
-                result = future.result()
-            except PortalError as exc:
-                outcome = ReportOutcome(
-                    job["customer"], job["report"], False, 0.0, message=str(exc)
-                )
-                say(f"{label}: FAILED ({exc})")
-            except Exception as exc:  # export or worker crash: keep the other reports going
-                outcome = ReportOutcome(
-                    job["customer"],
-                    job["report"],
-                    False,
-                    0.0,
-                    message=f"{type(exc).__name__}: {exc}",
-                )
-                say(f"{label}: FAILED ({outcome.message})")
-            else:
-                failure = result["failure"]
-                if failure:
-                    error = NotebookExecutionError(
-                        job["report"],
-                        failure["cell"],
-                        failure["ename"],
-                        failure["evalue"],
-                        str(Path(job["run_dir"]) / result["notebook"]),
-                    )
-                    outcome = ReportOutcome(
-                        job["customer"],
-                        job["report"],
-                        False,
-                        result["seconds"],
-                        error=error,
-                        message=str(error),
-                    )
-                    say(f"{label}: FAILED — {error}")
-                else:
-                    outcome = ReportOutcome(
-                        job["customer"],
-                        job["report"],
-                        True,
-                        result["seconds"],
-                        outputs=result["outputs"],
-                    )
-                    formats = ", ".join(o["format"] for o in result["outputs"])
-                    say(f"{label}: done in {result['seconds']:.1f}s ({formats})")
-            run.outcomes.append(outcome)
-    for run in runs:
-        rank = {r: i for i, r in enumerate(order)}
-        run.outcomes.sort(key=lambda o: rank.get(o.report, len(rank)))
+
+def _finish(item: _Pending, chosen: Sequence[Report], executor: str) -> None:
+    """Chart and manifest once every report of a customer-month is done."""
+    from ..reports.charts import key_chart_png
+
+    run = item.run
+    rank = {r.name: i for i, r in enumerate(chosen)}
+    run.outcomes.sort(key=lambda o: rank.get(o.report, len(rank)))
+    chart = run.directory / "chart.png"
+    with atomic_path(chart) as tmp:
+        key_chart_png(item.data, tmp)
+    extra = [{"report": "chart", "format": "png", "path": chart.name}]
+    execution = {
+        "executor": executor,
+        "inputs_sha256": item.inputs,
+        "reports": {
+            o.report: {"worker": o.worker, "seconds": round(o.seconds, 2)} for o in run.outcomes
+        },
+    }
+    run.manifest_path = write_manifest(run, item.data, item.provenance, extra, chosen, execution)

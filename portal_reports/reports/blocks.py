@@ -136,7 +136,16 @@ def styled_table(
     numeric = [c for c in frame.columns if c in formats]
     styler = frame.head(MAX_TABLE_ROWS).style.format(formats).hide(axis="index")
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
-    return styler.set_table_attributes('class="report"')
+    return _report_table(styler, frame)
+
+
+def _report_table(styler: Styler, frame: pd.DataFrame) -> Styler:
+    """A ``table.report`` with ids derived from its content, so the same data renders the
+    same HTML in every run (pandas would pick random ids)."""
+    import hashlib
+
+    digest = hashlib.sha256(frame.to_json().encode("utf-8")).hexdigest()[:10]
+    return styler.set_uuid(digest).set_table_attributes('class="report"')
 
 
 def hours_split_styled(info: SessionsInfo, metrics: tuple[str, ...] | None = None) -> Styler:
@@ -151,4 +160,4 @@ def hours_split_styled(info: SessionsInfo, metrics: tuple[str, ...] | None = Non
         text.at[i, "After-hours share"] = fmt_pct(frame.at[i, "After-hours share"])
     numeric = ["Working hours", "Outside working hours", "Total", "After-hours share"]
     styler = text.style.hide(axis="index").set_properties(subset=numeric, **{"text-align": "right"})
-    return styler.set_table_attributes('class="report"')
+    return _report_table(styler, text)

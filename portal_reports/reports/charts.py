@@ -427,7 +427,9 @@ def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150)
 
 
 def setup_notebook(image_format: str = "svg") -> None:
-    """Notebook presentation: crisp inline charts (SVG), readable pandas output."""
+    """Notebook presentation: crisp inline charts (SVG, with stable element ids so the same
+    data gives the same report), readable pandas output."""
+    matplotlib.rcParams["svg.hashsalt"] = "portal-reports"
     pd.set_option("display.max_rows", 40)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 120)
@@ -441,4 +443,4 @@ def setup_notebook(image_format: str = "svg") -> None:
         return
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    set_matplotlib_formats(image_format)
+    set_matplotlib_formats(image_format, metadata={"Date": None})  # no timestamp inside SVGs

@@ -50,6 +50,23 @@ ENV_END_MONTH = "PORTAL_SANDBOX_END_MONTH"
 MAX_BODY = 1 << 20
 
 
+TMP_PREFIX = "portal-sandbox-"
+
+
+def remove_stale_sandbox_dirs() -> None:
+    """Delete temporary sandbox databases left by processes that were killed."""
+    import re
+    import shutil
+
+    from .._io import pid_alive
+
+    pattern = re.compile(rf"^{TMP_PREFIX}(\d+)-")
+    for path in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*"):
+        found = pattern.match(path.name)
+        if found and path.is_dir() and not pid_alive(int(found.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 class RequestRecord(NamedTuple):
     """One request the sandbox saw; the secret is redacted from the path and headers."""
 
@@ -434,7 +451,8 @@ class Sandbox:
 
     def _prepare_db(self) -> None:
         if self._db_arg is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="portal-sandbox-")
+            remove_stale_sandbox_dirs()
+            self._tmpdir = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-")
             path = Path(self._tmpdir) / "sandbox.db"
         else:
             path = Path(self._db_arg).expanduser().resolve()

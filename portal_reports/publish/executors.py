@@ -1,0 +1,202 @@
+"""Where report jobs run: worker processes on this machine, or a ``dask.distributed`` cluster.
+
+Both take self-contained :class:`~.jobs.ReportJob` s and give back :class:`~.jobs.JobResult` s,
+so no shared file system and no credentials are needed where the notebooks run.
+
+* :class:`LocalExecutor` (default): spawned worker processes, started with an environment
+  without credentials, that die with the process that started them (Linux parent-death
+  signal), each keeping a warm kernel. Leaving the ``with`` block on an error or an interrupt
+  kills them.
+* :class:`DaskExecutor`: an existing cluster (``--scheduler tcp://host:8786``) or, without an
+  address, a ``LocalCluster``. Task keys are deterministic (month, customer, report); a worker
+  lost mid-task is rescheduled by the scheduler, a failing notebook is not retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import ConfigError
+from .jobs import JobResult, ReportJob
+from .worker import clean_environment, execute_job
+
+EXECUTORS = ("local", "dask")
+
+
+@contextlib.contextmanager
+def _environment_without_credentials() -> Iterator[None]:
+    """Remove credentials from ``os.environ`` while child processes are started (they
+    inherit it), then put them back."""
+    saved = {k: v for k, v in os.environ.items() if k not in clean_environment()}
+    for name in saved:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _init_local_worker() -> None:
+    """Local worker set-up: die with the parent, keep kernel chatter off the terminal, stop
+    the warm kernel on exit."""
+    import multiprocessing.util
+
+    from . import worker
+
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    multiprocessing.util.Finalize(None, worker.shutdown, exitpriority=10)
+
+
+def _prewarm() -> str:
+    from .worker import prewarm
+
+    return prewarm()
+
+
+class LocalExecutor:
+    """Worker processes on this machine (one per core by default)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool: Any = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self  # workers start with the first job: an up-to-date batch starts none
+
+    def _start(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")
+        with _environment_without_credentials():
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_init_local_worker
+            )
+            # one warm-up per worker spawns them all now, while the environment is clean
+            for _ in range(self.workers):
+                self._pool.submit(_prewarm)
+
+    def submit(self, job: ReportJob) -> Any:
+        """Queue ``job``; returns a future of its :class:`JobResult`."""
+        if self._pool is None:
+            self._start()
+        return self._pool.submit(execute_job, job, self.name)
+
+    def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
+        from concurrent.futures import as_completed
+
+        return as_completed(list(futures))
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if exc_type is None:
+            pool.shutdown(wait=True)
+            return
+        # an error or an interrupt: nothing may go on writing after we are gone
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.kill()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(5)
+
+
+class DaskExecutor:
+    """A ``dask.distributed`` cluster: an existing scheduler, or a ``LocalCluster``."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        self.scheduler = scheduler
+        self.workers = workers
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> DaskExecutor:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError(
+                "--executor dask needs dask.distributed: pip install 'portal-reports[dask]'"
+            ) from None
+        try:
+            if self.scheduler:
+                self._client = Client(self.scheduler, timeout="20s")
+            else:
+                with _environment_without_credentials():
+                    self._cluster = LocalCluster(
+                        n_workers=max(1, self.workers or os.cpu_count() or 1),
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                    )
+                self._client = Client(self._cluster)
+        except (OSError, TimeoutError) as exc:
+            where = self.scheduler or "a LocalCluster"
+            raise ConfigError(f"cannot connect to the Dask scheduler {where}: {exc}") from None
+        return self
+
+    def submit(self, job: ReportJob) -> Any:
+        return self._client.submit(execute_job, job, self.name, key=job.key, pure=False)
+
+    def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        return as_completed(list(futures))
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        client, self._client = self._client, None
+        cluster, self._cluster = self._cluster, None
+        if client is not None:
+            from .worker import shutdown
+
+            with contextlib.suppress(Exception):
+                client.run(shutdown)  # stop the warm kernels before the workers go
+            with contextlib.suppress(Exception):
+                client.close()
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close()
+
+
+def make_executor(
+    name: str = "local", *, workers: int | None = None, scheduler: str | None = None
+) -> LocalExecutor | DaskExecutor:
+    """The executor called ``name`` (``local`` or ``dask``)."""
+    if name == "local":
+        if scheduler:
+            raise ConfigError("--scheduler needs --executor dask")
+        return LocalExecutor(workers)
+    if name == "dask":
+        return DaskExecutor(scheduler, workers)
+    raise ConfigError(f"unknown executor {name!r}: accepted are {', '.join(EXECUTORS)}")
+
+
+__all__ = ["EXECUTORS", "DaskExecutor", "JobResult", "LocalExecutor", "make_executor"]

@@ -1,0 +1,308 @@
+"""Batches as operators meet them: kills, locks, bad folders and ids, secrets, resumes, Dask."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import MONTH, SECRET
+
+from portal_reports._io import FolderLock
+
+ROOT = Path(__file__).resolve().parent.parent
+CUSTOMER = "acme-dental"
+ENTRY = "from portal_reports.cli import main; main()"
+
+
+@pytest.fixture
+def env(sandbox):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_"))}
+    clean.update(PORTAL_BASE_URL=sandbox.url, PORTAL_SECRET=SECRET)
+    return clean
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600):
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+def start_run(out: Path, env: dict[str, str], *customers: str) -> subprocess.Popen[str]:
+    args = [a for c in customers for a in ("--customer", c)]
+    return subprocess.Popen(
+        [sys.executable, "-c", ENTRY, "run", "--month", MONTH, "--out", str(out), *args],
+        env=env,
+        cwd=out.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_kernels(proc: subprocess.Popen[str], timeout: float = 60) -> set[int]:
+    """The run's process tree once its workers have started kernels."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tree = descendants(proc.pid)
+        cmdlines = []
+        for pid in tree:
+            with contextlib.suppress(OSError):
+                cmdlines.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+        if any(b"ipykernel" in c for c in cmdlines):
+            return tree
+        time.sleep(0.2)
+    raise AssertionError("no kernel started")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_run_leaves_no_process_and_resumes(tmp_path, env, how):
+    out = tmp_path / "reports"
+    proc = start_run(out, env, CUSTOMER, "bistro-ca-va")
+    tree = wait_for_kernels(proc)
+    os.kill(proc.pid, how)
+    _, stderr = proc.communicate(timeout=30)
+    deadline = time.monotonic() + 8
+    while alive(tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(tree), "worker or kernel processes outlived the run"
+    if how == signal.SIGTERM:
+        assert proc.returncode == 130
+        assert stderr.strip().splitlines()[-1].startswith("Error: interrupted")
+        assert "Traceback" not in stderr
+    # nothing torn under a final name, and no lock left: the next run finishes the batch
+    for path in out.rglob("*"):
+        assert not path.name.endswith(".tmp") or how == signal.SIGKILL
+    rerun = cli("run", "--month", MONTH, "--out", str(out), "--customer", CUSTOMER,
+                "--customer", "bistro-ca-va", env=env, cwd=tmp_path)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob(".lock"))
+    for customer in (CUSTOMER, "bistro-ca-va"):
+        manifest = json.loads((out / MONTH / customer / "manifest.json").read_text())
+        assert manifest["status"] == "ok"
+
+
+@pytest.mark.parametrize("bad", ["../../escaped", "/tmp/escaped", ".hidden", "a/b", "x\ty"])
+def test_customer_ids_cannot_leave_the_output_folder(tmp_path, env, sandbox, bad):
+    before = len(sandbox.requests)
+    proc = cli("run", "--month", MONTH, "--customer", bad, "--out", str(tmp_path / "o"),
+               env=env, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("Error: bad customer id")
+    assert not (tmp_path / "o").exists() and not Path("/tmp/escaped").exists()
+    assert len(sandbox.requests) == before  # refused before anything was fetched
+
+
+@pytest.mark.parametrize("where", ["file/below", "/dev/null/x"])
+def test_unusable_output_folder_is_refused_before_fetching(tmp_path, env, sandbox, where):
+    (tmp_path / "file").write_text("not a folder")
+    target = where if where.startswith("/") else str(tmp_path / where)
+    before = len(sandbox.requests)
+    proc = cli("run", "--month", MONTH, "--customer", CUSTOMER, "--out", target,
+               env=env, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "is not a folder" in proc.stderr
+    assert len(sandbox.requests) == before
+
+
+def test_a_second_run_into_the_same_month_folder_is_refused(tmp_path, env, sandbox):
+    out = tmp_path / "reports"
+    with FolderLock(out / MONTH / CUSTOMER, "test holding the lock"):
+        before = len(sandbox.requests)
+        proc = cli("run", "--month", MONTH, "--customer", CUSTOMER, "--out", str(out),
+                   env=env, cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == 2
+        line = proc.stderr.strip()
+        assert "\n" not in line and f"locked by pid {os.getpid()}" in line
+        assert "test holding the lock" in line
+        assert len(sandbox.requests) == before
+    assert not (out / MONTH / CUSTOMER / ".lock").exists()
+
+
+def test_stale_temporary_files_of_dead_runs_are_removed(tmp_path, env):
+    run_dir = tmp_path / "reports" / MONTH / CUSTOMER
+    run_dir.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stale = run_dir / f".leads.pdf.{dead}.x1y2.tmp"
+    stale.write_bytes(b"half a pdf")
+    mine = run_dir / f".leads.pdf.{os.getpid()}.x1y2.tmp"  # a live writer's file is kept
+    mine.write_bytes(b"in progress")
+    proc = cli("run", "--month", MONTH, "--customer", CUSTOMER, "--report", "asr",
+               "--format", "html", "--out", str(tmp_path / "reports"), env=env, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not stale.exists() and mine.exists()
+
+
+SNOOP = r"""
+import os, pathlib
+mine = os.environ
+parent = pathlib.Path(f"/proc/{os.getppid()}/environ").read_bytes().decode("utf-8", "replace")
+print("SNOOP", "PORTAL_SECRET" in mine, "PORTAL_SECRET" in parent, len(parent) > 0)
+print(repr(dict(mine)), parent)
+"""
+
+
+def test_kernels_and_their_workers_get_no_credentials(tmp_path, env):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    nb = nbformat.read(ROOT / "notebooks" / "asr.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(SNOOP))
+    nbformat.write(nb, nb_dir / "asr.ipynb")
+    (tmp_path / ".env").write_text(f"PORTAL_SECRET={SECRET}\n")  # a project .env nearby
+    proc = cli("run", "--month", MONTH, "--customer", CUSTOMER, "--notebooks", str(nb_dir),
+               "--format", "html", "--out", str(tmp_path / "out"), env=env, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    executed = (tmp_path / "out" / MONTH / CUSTOMER / "asr.ipynb").read_text()
+    assert "SNOOP False False True" in executed
+    assert SECRET not in executed
+
+
+def _outputs_without_dates(run_dir: Path) -> dict[str, str]:
+    """Each report's HTML without what differs between runs by design (times, provenance)."""
+    out = {}
+    for report in ("leads", "revenue", "asr"):
+        html = (run_dir / f"{report}.html").read_text(encoding="utf-8")
+        html = re.sub(r"<meta [^>]*>", "", html)  # generation time, provenance (fetch time)
+        html = re.sub(r"Generated [^<]+", "Generated <date>", html)
+        out[report] = html
+    return out
+
+
+@pytest.mark.slow
+def test_incremental_reruns_and_dask_give_identical_reports(tmp_path, env):
+    out = tmp_path / "reports"
+    args = ("run", "--month", MONTH, "--customer", CUSTOMER, "--format", "html", "--out", str(out))
+    first = cli(*args, env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    run_dir = out / MONTH / CUSTOMER
+    local = _outputs_without_dates(run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["execution"]["executor"] == "local"
+    assert all(":" in r["worker"] for r in manifest["execution"]["reports"].values())
+
+    again = cli(*args, env=env, cwd=tmp_path)
+    assert again.returncode == 0 and re.search(rf"{CUSTOMER}\s+up to date", again.stdout)
+    assert json.loads((run_dir / "manifest.json").read_text()) == manifest  # untouched
+
+    (run_dir / "asr.html").write_text("tampered")
+    repaired = cli(*args, env=env, cwd=tmp_path)
+    assert re.search(rf"{CUSTOMER}\s+ok\s+3/3", repaired.stdout), repaired.stdout
+
+    dask = cli(*args, "--executor", "dask", "--workers", "2", "--force", env=env, cwd=tmp_path)
+    assert dask.returncode == 0, dask.stderr
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["execution"]["executor"] == "dask"
+    assert _outputs_without_dates(run_dir) == local
+
+
+@pytest.mark.slow
+def test_dask_scheduler_and_workers_in_other_folders_without_credentials(tmp_path, env):
+    """The README's cluster recipe: `dask scheduler`, `dask worker` elsewhere, `--scheduler`."""
+    bin_dir = Path(sys.executable).parent
+    worker_env = {k: v for k, v in env.items() if not k.startswith("PORTAL_")}
+    sched_dir, work_dir = tmp_path / "scheduler", tmp_path / "worker"
+    sched_dir.mkdir()
+    work_dir.mkdir()
+    info = tmp_path / "scheduler.json"
+    procs = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "dask"),
+                "scheduler",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            cwd=sched_dir,
+            env=worker_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(bin_dir / "dask"),
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                ],
+                cwd=work_dir,
+                env=worker_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        )
+        out = tmp_path / "reports"
+        proc = cli("run", "--month", MONTH, "--customer", CUSTOMER, "--format", "html,pdf",
+                   "--out", str(out), "--executor", "dask", "--scheduler", address,
+                   env=env, cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        manifest = json.loads((out / MONTH / CUSTOMER / "manifest.json").read_text())
+        assert manifest["status"] == "ok" and manifest["execution"]["executor"] == "dask"
+        assert {o["format"] for o in manifest["outputs"]} >= {"html", "pdf"}
+        assert not list(work_dir.rglob("*.pdf"))  # outputs came back: no shared folder
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
