@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from ..data.month import MonthData
 
 SANDBOX_NOTICE = "Demo data from the built-in sandbox: these figures are not from a real Portal."
-_SCOPE = ".jp-OutputArea-output"
+LAB_MARKER = "portal-reports-lab"
+#: Report styles apply only inside notebooks showing the marker the setup cell outputs.
+LAB_SCOPE = f".jp-Notebook:has(.{LAB_MARKER}) .jp-OutputArea-output"
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
@@ -40,22 +42,51 @@ def components_css() -> str:
     return ""
 
 
-def scoped_css(css: str, scope: str = _SCOPE) -> str:
-    """``css`` with every selector limited to notebook output cells (``:root`` kept), so the
-    report styles never touch JupyterLab's own interface."""
+def _blocks(css: str) -> list[tuple[str, str]]:
+    """Top-level ``(prelude, body)`` pairs of a stylesheet, braces matched (nesting kept)."""
+    out, depth, start, prelude = [], 0, 0, ""
+    for i, ch in enumerate(css):
+        if ch == "{":
+            if depth == 0:
+                prelude, start = css[start:i].strip(), i + 1
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                out.append((prelude, css[start:i].strip()))
+                start = i + 1
+    return out
+
+
+def scoped_css(css: str, scope: str = LAB_SCOPE) -> str:
+    """``css`` limited to the output cells of notebooks that called :func:`setup`.
+
+    Selectors are prefixed with ``scope``; ``:root`` variables are declared on the scope;
+    ``@media``/``@supports`` blocks are scoped inside; ``@page`` is dropped (print only);
+    other at-rules (``@font-face``) pass unchanged. Nothing reaches JupyterLab's own UI or
+    other notebooks.
+    """
     out = []
-    for block in _COMMENT.sub("", css).split("}"):
-        if "{" not in block:
+    for prelude, body in _blocks(_COMMENT.sub("", css)):
+        if prelude.startswith(("@media", "@supports")):
+            out.append(f"{prelude} {{{scoped_css(body, scope)}}}")
+        elif prelude.startswith("@page"):
             continue
-        selectors, body = block.split("{", 1)
-        scoped = []
-        for selector in selectors.split(","):
-            selector = selector.strip()
-            if not selector:
-                continue
-            scoped.append(selector if selector == ":root" else f"{scope} {selector}")
-        out.append(f"{', '.join(scoped)} {{{body.strip()}}}")
+        elif prelude.startswith("@"):
+            out.append(f"{prelude} {{{body}}}")
+        else:
+            selectors = []
+            for selector in (s.strip() for s in prelude.split(",")):
+                if selector == ":root":
+                    selectors.append(scope.split(" ")[0])
+                elif selector:
+                    selectors.append(f"{scope} {selector}")
+            out.append(f"{', '.join(selectors)} {{{body}}}")
     return "\n".join(out)
+
+
+#: Lab only: four cards always share a row, whatever the panel's width.
+_LAB_EXTRA = ".kpis { flex-wrap: nowrap; } .kpi { min-width: 0; }"
 
 
 def banner_html() -> str:
@@ -124,7 +155,8 @@ def setup(
     from ..settings import load_dotenv_file
     from .charts import setup_notebook
 
-    load_dotenv_file()
+    if data_path is None:  # only a live fetch needs the Portal's address and secret
+        load_dotenv_file()
     month = parse_month(month) if month else previous_month()
     if customer_id is not None and not isinstance(customer_id, str):
         raise ConfigError(f"customer_id must be a string or None, got {customer_id!r}")
@@ -139,8 +171,10 @@ def _lab_header(data: MonthData) -> str:
     """Styles and the header line shown in JupyterLab (the setup cell is removed on export)."""
     import html
 
-    style = scoped_css(components_css())
-    parts = [f"<style>{style}</style>"] if style else []
+    style = scoped_css(components_css() + _LAB_EXTRA)
+    parts = [f'<div class="{LAB_MARKER}" hidden></div>']
+    if style:
+        parts.append(f"<style>{style}</style>")
     parts.append(
         f'<p class="muted">{html.escape(data.customer_name)} · '
         f"{html.escape(month_label(data.month))}</p>"
