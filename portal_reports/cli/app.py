@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 a report/mail/other failure, 2 bad usage or input, 3 authent
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -69,7 +70,9 @@ class PortalGroup(click.Group):
             sys.exit(exit_code_for(exc))
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main): workers are already stopped
             click.echo("Error: interrupted; files written so far are complete", err=True)
-            sys.exit(130)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)  # do not wait for a fetch still running in a background thread
 
 
 @click.group(cls=PortalGroup, context_settings={"help_option_names": ["-h", "--help"]})
