@@ -217,10 +217,14 @@ def parse_int(query: dict[str, list[str]], name: str, low: int, *, strict: bool 
         raise _missing(name)
     if not (_STRICT_INT_RE if strict else _INT_RE).fullmatch(text):
         raise bad_param(name, "The '{name}' parameter must be an integer.")
-    digits = text.lstrip("+-").lstrip("0")
-    if text.startswith("-") or len(digits) > 19 or not low <= int(text) <= INT64_MAX:
+    # the digits without leading zeros, length-checked first: int() refuses over 4300 digits
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    value = int(digits) if len(digits) <= 19 else INT64_MAX + 1
+    if text.startswith("-"):
+        value = -value
+    if not low <= value <= INT64_MAX:
         raise bad_param(name, "The '{name}' parameter must be between " + f"{low} and {INT64_MAX}.")
-    return int(text)
+    return value
 
 
 def parse_bool(query: dict[str, list[str]], name: str, *, strict: bool = False) -> bool | None:
