@@ -1,4 +1,10 @@
-"""PortalClient over real HTTP against the sandbox: paging, filters, errors, retries, secrecy."""
+"""PortalClient over real HTTP against the sandbox: paging, filters, errors, retries, secrecy.
+
+Every test that talks to a sandbox runs twice: against the default sandbox and against the
+strict one (``Sandbox(strict=True)``: only ``...Z`` date-times, plain connector identifiers,
+unknown parameters refused, pages silently smaller than ``per``), so the client is proven
+against the least forgiving reading of the spec too.
+"""
 
 from __future__ import annotations
 
@@ -49,10 +55,32 @@ def waits() -> Waits:
     return Waits()
 
 
+@pytest.fixture(scope="module", params=["default", "strict"])
+def strict(request) -> bool:
+    """Which reading of the spec the sandboxes of this module serve."""
+    return request.param == "strict"
+
+
 @pytest.fixture(scope="module")
-def _fault_sandbox():
+def sandbox(strict):
+    """This module's shared sandbox (overrides conftest's), in both modes."""
+    with Sandbox(seed=SEED, end_month=END_MONTH, secret=SECRET, strict=strict) as sb:
+        yield sb
+
+
+@pytest.fixture
+def fresh_sandbox(strict):
+    """A private sandbox for tests that change data or inject faults, in both modes."""
+    with Sandbox(seed=SEED, end_month=END_MONTH, secret=SECRET, months=3, strict=strict) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def _fault_sandbox(strict):
     """A small private sandbox for fault injection (data never changed: no "insert", no PUT)."""
-    with Sandbox(seed=SEED, end_month=END_MONTH, months=2, scale=0.3, secret=SECRET) as sb:
+    with Sandbox(
+        seed=SEED, end_month=END_MONTH, months=2, scale=0.3, secret=SECRET, strict=strict
+    ) as sb:
         yield sb
 
 
@@ -107,13 +135,15 @@ def query_of(record) -> dict[str, list[str]]:
 
 def test_month_sessions_equal_sql_in_server_order(client, sandbox):
     expected = sql_ids(sandbox, *month_bounds(MONTH))
-    assert len(expected) % 100 != 0  # the last page is a short one
+    served = min(100, sandbox.page_cap)  # strict: 60 a page, though metadata.per says 100
+    assert len(expected) % served != 0  # the last page is a short one
     before = len(sandbox.requests)
     items = client.month_sessions(MONTH)
     assert [i["id"] for i in items] == expected
     pages = new_requests(sandbox, before, SESSIONS)
-    assert len(pages) == math.ceil(len(expected) / 100)
-    assert {query_of(r)["per"][0] for r in pages} == {"100"}
+    assert len(pages) == math.ceil(len(expected) / served)
+    # asks for 100, then for what it was served (strict counts pages by the per asked)
+    assert [query_of(r)["per"][0] for r in pages] == ["100"] + [str(served)] * (len(pages) - 1)
 
 
 def test_total_not_a_multiple_of_per_and_per_page_over_100_is_capped(sandbox):
@@ -146,10 +176,16 @@ def test_exactly_one_full_page_then_one_more(sandbox):
             assert len(new_requests(sandbox, before, SESSIONS)) == pages
 
 
-def test_server_page_cap_smaller_than_per():
+def test_server_page_cap_smaller_than_per(strict):
     with (
         Sandbox(
-            seed=SEED, end_month=END_MONTH, months=1, scale=0.05, secret=SECRET, page_cap=7
+            seed=SEED,
+            end_month=END_MONTH,
+            months=1,
+            scale=0.05,
+            secret=SECRET,
+            page_cap=7,
+            strict=strict,
         ) as sb,
         make_client(sb) as c,
     ):
@@ -273,20 +309,13 @@ def test_total_that_never_settles_raises_pagination_error(fresh_sandbox):
 @pytest.mark.parametrize(
     ("connectors", "where", "args"),
     [
-        (
-            ["newo_voice/main_line"],
-            "integration_idn = ? AND connector_idn = ?",
-            ("newo_voice", "main_line"),
-        ),
-        ("twilio_voice/*", "integration_idn = ?", ("twilio_voice",)),
-        (
-            ["whatsapp/business", "sandbox/*"],
-            "(integration_idn = 'whatsapp' AND connector_idn = 'business') OR integration_idn = ?",
-            ("sandbox",),
-        ),
+        (["main_line"], "connector_idn = ?", ("main_line",)),
+        ("after_hours", "connector_idn = ?", ("after_hours",)),
+        (["business", "test"], "connector_idn IN (?, ?)", ("business", "test")),
     ],
 )
-def test_connector_filters_equal_sql(client, sandbox, connectors, where, args):
+def test_connector_identifiers_equal_sql(client, sandbox, connectors, where, args):
+    # the spec's form: plain connector identifiers, as repeated keys
     start, end = month_bounds(MONTH)
     expected = sql_ids(sandbox, start, end, where=where, args=args)
     assert expected  # a filter that matches nothing could not fail
@@ -296,11 +325,44 @@ def test_connector_filters_equal_sql(client, sandbox, connectors, where, args):
     assert sent == ([connectors] if isinstance(connectors, str) else connectors)
 
 
+def test_the_specs_own_connector_example_is_accepted(client, sandbox):
+    # "connector identifiers (e.g., sandbox, some_connector)": no demo connector has those ids
+    assert client.sessions(*month_bounds(MONTH), connectors=["sandbox", "some_connector"]) == []
+
+
+@pytest.mark.parametrize(
+    ("connectors", "where", "args"),
+    [
+        (
+            ["newo_voice/main_line"],
+            "integration_idn = ? AND connector_idn = ?",
+            ("newo_voice", "main_line"),
+        ),
+        (
+            ["whatsapp/business", "sandbox/*"],
+            "(integration_idn = 'whatsapp' AND connector_idn = 'business') OR integration_idn = ?",
+            ("sandbox",),
+        ),
+    ],
+)
+def test_integration_connector_forms_are_a_sandbox_extension(
+    client, sandbox, connectors, where, args
+):
+    start, end = month_bounds(MONTH)
+    if sandbox.strict:  # not the spec's form: a strict Portal refuses it
+        with pytest.raises(BadRequestError, match="connector identifier"):
+            client.sessions(start, end, connectors=connectors)
+        return
+    expected = sql_ids(sandbox, start, end, where=where, args=args)
+    assert expected
+    assert [i["id"] for i in client.sessions(start, end, connectors=connectors)] == expected
+
+
 def test_connector_filter_for_one_customer(client, sandbox):
     start, end = month_bounds(MONTH)
-    expected = sql_ids(sandbox, start, end, "bistro-ca-va", "integration_idn = ?", ("telegram",))
+    expected = sql_ids(sandbox, start, end, "bistro-ca-va", "connector_idn = ?", ("bot",))
     bistro = client.for_customer("bistro-ca-va")
-    assert expected and [i["id"] for i in bistro.sessions(start, end, ["telegram/*"])] == expected
+    assert expected and [i["id"] for i in bistro.sessions(start, end, ["bot"])] == expected
 
 
 @pytest.mark.parametrize("active", [True, False])
@@ -313,9 +375,9 @@ def test_is_active_filter_equals_sql(client, sandbox, active):
     items = client.month_sessions(END_MONTH, is_active=active)
     assert [i["id"] for i in items] == expected
     assert all((i["ended_at"] is None) is active for i in items)
-    assert query_of(new_requests(sandbox, before, SESSIONS)[0])["is_active"] == [
-        str(active).lower()
-    ]
+    # the spec promises only "active sessions only": ended ones are filtered by the client
+    sent = query_of(new_requests(sandbox, before, SESSIONS)[0])
+    assert sent.get("is_active") == (["true"] if active else None)
 
 
 def test_date_inputs_are_sent_as_utc(client, sandbox):
@@ -716,7 +778,7 @@ def test_secret_never_in_logs_messages_or_repr(faulty, caplog, waits):
 def test_secret_echoed_by_the_server_is_scrubbed(client):
     # the sandbox quotes a bad connector value back in errors[].message
     with pytest.raises(BadRequestError) as info:
-        client.sessions(*DAY, connectors=[SECRET])
+        client.sessions(*DAY, connectors=[SECRET + "?"])
     assert "***" in str(info.value)
     assert SECRET not in _exception_texts(info.value)
 

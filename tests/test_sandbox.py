@@ -45,9 +45,9 @@ CUSTOMERS = {c["external_id"]: c for c in DEMO_CUSTOMERS}
 GOOD = {"page": "1", "per": "10"}  # the smallest valid /sessions query
 
 
-def call(sb, path, params=None, customer=None, secret=SECRET, method="GET", **kw):
+def call(sb, path, params=None, customer=None, secret=SECRET, method="GET", headers=None, **kw):
     """One raw HTTP request to the sandbox."""
-    headers = {"x-portal-secret": secret} if secret is not None else {}
+    headers = {**({"x-portal-secret": secret} if secret is not None else {}), **(headers or {})}
     if customer:
         headers["x-portal-external-customer-id"] = customer
     return requests.request(method, sb.url + path, params=params, headers=headers, timeout=10, **kw)
@@ -78,6 +78,7 @@ def assert_error(resp, status, reason=None, mentions=None):
             401: "Unauthorized",
             404: "Not Found",
             405: "Method Not Allowed",
+            415: "Unsupported Media Type",
             422: "Unprocessable Entity",
             429: "Too Many Requests",
             500: "Internal Server Error",
@@ -390,18 +391,28 @@ def test_filters_connectors_and_is_active(sandbox):
             "SELECT count(*) FROM sessions WHERE (integration_idn = 'newo_voice' AND "
             "connector_idn = 'main_line') OR integration_idn = 'whatsapp'"
         ).fetchone()[0]
+        plain = db.execute(
+            "SELECT count(*) FROM sessions WHERE connector_idn IN ('main_line', 'bot')"
+        ).fetchone()[0]
         active = db.execute("SELECT count(*) FROM sessions WHERE ended_at IS NULL").fetchone()[0]
         everything = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+    assert 0 < active < everything and 0 < voice < everything and 0 < plain < everything
     repeated = [("connectors", "newo_voice/main_line"), ("connectors", "whatsapp/*")]
     brackets = [("connectors[]", "newo_voice/main_line"), ("connectors[]", "whatsapp/*")]
     for connectors in (repeated, brackets):
         body = call(sandbox, SESSIONS, [*base.items(), *connectors]).json()
         assert body["metadata"]["total"] == voice
+    # the spec's form: plain connector identifiers match connector_idn
+    identifiers = [("connectors", "main_line"), ("connectors", "bot")]
+    assert call(sandbox, SESSIONS, [*base.items(), *identifiers]).json()["metadata"]["total"] == (
+        plain
+    )
+    # "Filter active sessions only": true keeps running sessions, false is no filter
     for value, expected in (
         ("true", active),
         ("1", active),
-        ("false", everything - active),
-        ("0", everything - active),
+        ("false", everything),
+        ("0", everything),
     ):
         total = call(sandbox, SESSIONS, {**base, "is_active": value}).json()["metadata"]["total"]
         assert total == expected, value
@@ -455,8 +466,12 @@ def test_empty_range_gives_zero_statistics(sandbox):
         (SESSIONS, {**GOOD, "page": "0"}, "Invalid parameter", "'page'"),
         (SESSIONS, {**GOOD, "page": "1.5"}, "Invalid parameter", "'page'"),
         (SESSIONS, {**GOOD, "per": "0"}, "Invalid parameter", "'per'"),
-        (SESSIONS, {**GOOD, "per": "101"}, "Invalid parameter", "'per'"),
+        (SESSIONS, {**GOOD, "per": "-5"}, "Invalid parameter", "'per'"),
         (SESSIONS, {**GOOD, "per": "ten"}, "Invalid parameter", "'per'"),
+        (SESSIONS, {**GOOD, "per": "1_0"}, "Invalid parameter", "'per'"),
+        (SESSIONS, {**GOOD, "per": "\u0661\u0660"}, "Invalid parameter", "'per'"),  # Arabic 10
+        (SESSIONS, {**GOOD, "page": "9223372036854775808"}, "Invalid parameter", "'page'"),
+        (SESSIONS, {**GOOD, "per": "1" + "0" * 30}, "Invalid parameter", "'per'"),
         (
             SESSIONS,
             {**GOOD, "from_datetime": "yesterday"},
@@ -476,7 +491,8 @@ def test_empty_range_gives_zero_statistics(sandbox):
             "'from_datetime'",
         ),
         (SESSIONS, {**GOOD, "is_active": "yes"}, "Invalid parameter", "'is_active'"),
-        (SESSIONS, {**GOOD, "connectors": "newo_voice"}, "Invalid parameter", "'connectors'"),
+        (SESSIONS, {**GOOD, "connectors": "newo voice"}, "Invalid parameter", "'connectors'"),
+        (SESSIONS, {**GOOD, "connectors": "{x}"}, "Invalid parameter", "'{x}'"),
         (SESSIONS, {**GOOD, "connectors[]": "a/b/c"}, "Invalid parameter", "'connectors'"),
         (INFO, {"to_datetime": END}, "Missing required parameter", "'from_datetime'"),
         (INFO, {"from_datetime": START}, "Missing required parameter", "'to_datetime'"),
@@ -620,6 +636,198 @@ def test_put_validation(fresh_sandbox):
         assert call(sb, url, method="PUT", json=body).status_code == 200, body
     other = call(sb, ATTRIBUTES, customer="bistro-ca-va").json()["attributes"][0]["id"]
     assert_error(call(sb, ATTRIBUTE + other, method="PUT", json={"value": "x"}), 404)
+
+
+# -- HTTP methods, crashes found by schemathesis, the spec's open points -----------------------
+
+GET_RESOURCES = [
+    (SESSIONS, GOOD),
+    (INFO, {"from_datetime": START, "to_datetime": END}),
+    (ATTRIBUTES, None),
+]
+
+
+def test_head_answers_like_get_without_a_body(sandbox):
+    attribute = call(sandbox, ATTRIBUTES).json()["attributes"][0]["id"]
+    for path, params in [*GET_RESOURCES, (ATTRIBUTE + attribute, None)]:
+        got = call(sandbox, path, params)
+        head = call(sandbox, path, params, method="HEAD")
+        assert got.status_code == head.status_code == 200
+        assert head.content == b""
+        assert head.headers["Content-Length"] == str(len(got.content))
+        assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert call(sandbox, "/api/v1/bff/nothing", method="HEAD").status_code == 404
+    assert call(sandbox, SESSIONS, GOOD, method="HEAD", secret=None).status_code == 401
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE", "POST", "DELETE", "PATCH", "PUT", "FOO"])
+def test_other_methods_are_405_with_allow_after_authentication(sandbox, method):
+    # http.server used to answer 501 Not Implemented, before authentication
+    attribute = call(sandbox, ATTRIBUTES).json()["attributes"][0]["id"]
+    resources = [(p, q, "GET, HEAD") for p, q in GET_RESOURCES]
+    if method != "PUT":
+        resources.append((ATTRIBUTE + attribute, None, "GET, HEAD, PUT"))
+    for path, params, allowed in resources:
+        resp = call(sandbox, path, params, method=method, data=b'{"value": "x"}')
+        body = assert_error(resp, 405, "Method Not Allowed")
+        assert (
+            resp.headers["Allow"] == allowed and body["errors"][0]["code"] == "method_not_allowed"
+        )
+        assert_error(call(sandbox, path, params, method=method, secret="wrong"), 401)
+    assert_error(call(sandbox, "/api/v1/bff/nothing", method=method), 404)
+
+
+def test_an_unknown_method_with_a_body_keeps_the_connection_usable(sandbox):
+    with requests.Session() as session:
+        headers = {"x-portal-secret": SECRET}
+        resp = session.request("BREW", sandbox.url + SESSIONS, data=b"x" * 1000, headers=headers)
+        assert resp.status_code == 405
+        assert session.get(sandbox.url + SESSIONS, params=GOOD, headers=headers).ok
+
+
+def test_a_page_whose_offset_passes_int64_is_empty_not_a_crash(sandbox):
+    # (page - 1) * per used to overflow SQLite's OFFSET: OverflowError, 500
+    total = call(sandbox, SESSIONS, GOOD).json()["metadata"]["total"]
+    for page, per in (
+        ("922337203685477582", "10"),
+        ("9223372036854775807", "9223372036854775807"),
+        (str(-(-total // 10) + 1), "10"),  # the first page past the end
+        ("0" * 5000 + str(-(-total // 10) + 1), "10"),  # int() refuses over 4300 digits
+    ):
+        resp = call(sandbox, SESSIONS, {"page": page, "per": per})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["items"] == [] and resp.json()["metadata"]["total"] == total
+        assert resp.json()["metadata"]["page"] == int(page.lstrip("0"))
+
+
+def test_per_over_100_is_capped_and_metadata_says_so(sandbox):
+    first = call(sandbox, SESSIONS, {"page": 1, "per": 100}).json()
+    for per in ("101", "1000", "9223372036854775807"):
+        body = call(sandbox, SESSIONS, {"page": 1, "per": per}).json()
+        assert body["metadata"]["per"] == 100 and body["items"] == first["items"]
+    # pages are counted by the size served: page 2 starts with item 101
+    second = call(sandbox, SESSIONS, {"page": 2, "per": 1000}).json()
+    assert second["items"] == call(sandbox, SESSIONS, {"page": 2, "per": 100}).json()["items"]
+    assert second["items"][0]["id"] not in {i["id"] for i in first["items"]}
+
+
+def put_raw(sb, attribute_id, raw: bytes):
+    headers = {"Content-Type": "application/json"}
+    return call(sb, ATTRIBUTE + attribute_id, method="PUT", data=raw, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("raw", "mentions"),
+    [
+        # a lone surrogate: valid JSON syntax, but SQLite cannot store it (UnicodeEncodeError)
+        (b'{"value": "\\ud800"}', "lone surrogates"),
+        (b'{"value": "x", "title": "a\\udfffb"}', "lone surrogates"),
+        (b'{"\\ud800": "x", "value": "x"}', "lone surrogates"),
+        # nested 100,000 levels deep: RecursionError in the JSON parser
+        (b'{"value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+        (b"[" * 100_000, "nested too deeply"),
+    ],
+)
+def test_put_bodies_that_crashed_the_sandbox_are_400(fresh_sandbox, raw, mentions):
+    sb = fresh_sandbox
+    target = call(sb, ATTRIBUTES).json()["attributes"][0]
+    resp = put_raw(sb, target["id"], raw)
+    assert_error(resp, 400, "Invalid JSON body", mentions)
+    assert call(sb, ATTRIBUTE + target["id"]).json() == target
+    # a surrogate *pair* is a real character and is stored as such
+    resp = put_raw(sb, target["id"], b'{"value": "\\ud83d\\udc4b"}')
+    assert resp.status_code == 200 and resp.json()["value"] == "\N{WAVING HAND SIGN}"
+
+
+def test_put_body_must_be_sent_as_json(fresh_sandbox):
+    sb = fresh_sandbox
+    target = call(sb, ATTRIBUTES).json()["attributes"][0]
+    url = ATTRIBUTE + target["id"]
+    body = json.dumps({"value": "x"}).encode()
+    for kind in ("text/plain", "multipart/form-data; boundary=x", "application/xml"):
+        resp = call(sb, url, method="PUT", data=body, headers={"Content-Type": kind})
+        assert_error(resp, 415, "Unsupported Media Type")
+    for kind in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        resp = call(sb, url, method="PUT", data=body, headers={"Content-Type": kind})
+        assert resp.status_code == 200, kind
+    assert call(sb, url, method="PUT", data=body).status_code == 200  # none named: taken as JSON
+
+
+def test_the_specs_own_examples_work(fresh_sandbox):
+    sb = fresh_sandbox
+    listing = call(
+        sb,
+        SESSIONS,
+        [("page", 1), ("per", 20), ("connectors", "sandbox"), ("connectors", "some_connector")],
+    )
+    assert listing.status_code == 200 and listing.json()["metadata"]["per"] == 20
+    info = call(
+        sb,
+        INFO + "?from_datetime=2024-01-01T00:00:00Z&to_datetime=2024-01-31T23:59:59Z",
+        customer="acme-dental",
+    )
+    assert info.status_code == 200 and info.json()["summary"]["sessions"]["total"] == 0
+    target = call(sb, ATTRIBUTES).json()["attributes"][0]
+    example = {
+        "value": "value",
+        "title": "Title",
+        "description": "description",
+        "group": "group",
+        "is_hidden": False,
+        "possible_values": [],
+        "value_type": "string",
+    }
+    resp = call(sb, ATTRIBUTE + target["id"], method="PUT", json=example)
+    assert resp.status_code == 200 and resp.json() == {**target, **example}
+
+
+def test_rfc3339_date_times_of_any_year_are_accepted(sandbox):
+    everything = call(sandbox, SESSIONS, GOOD).json()["metadata"]["total"]
+    for start, end in (
+        ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),
+        ("0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999-23:59"),  # past datetime.max
+        ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59Z"),  # before datetime.min
+        ("1969-12-31T23:59:59Z", "2100-01-01t00:00:00z"),
+    ):
+        params = {"from_datetime": start, "to_datetime": end}
+        resp = call(sandbox, SESSIONS, {**GOOD, **params})
+        assert resp.status_code == 200, (start, end, resp.text)
+        assert resp.json()["metadata"]["total"] == everything
+        info = call(sandbox, INFO, params).json()
+        assert info["sessions_by_leads"]["total_sessions"] == everything
+    # the order is checked on the exact instants, even where both lie outside years 1-9999
+    late = {"from_datetime": "9999-12-31T23:59:59-23:00", "to_datetime": "9999-12-31T23:59:59Z"}
+    assert_error(call(sandbox, INFO, late), 400, "Invalid datetime range")
+    for bad in ("2026-02-29T00:00:00Z", "2026-09-01T24:00:00Z", "2026-09-01T00:00:60Z"):
+        assert_error(
+            call(sandbox, INFO, {"from_datetime": bad, "to_datetime": END}),
+            400,
+            "Invalid datetime format",
+        )
+
+
+def test_default_mode_also_takes_offsets_naive_and_date_only(sandbox):
+    z = call(sandbox, INFO, {"from_datetime": START, "to_datetime": END}).json()
+    for start, end in (
+        (START.replace("Z", "+00:00"), END.replace("Z", "-00:00")),
+        (START[:10], END.removesuffix("Z")),  # a date (midnight UTC), a naive time (UTC)
+        (START.replace("T", " "), END.replace("T", " ")),
+    ):
+        assert call(sandbox, INFO, {"from_datetime": start, "to_datetime": end}).json() == z
+
+
+def test_percent_encoded_attribute_id_is_decoded(sandbox):
+    import http.client  # requests would normalise the escapes away
+
+    attr = call(sandbox, ATTRIBUTES).json()["attributes"][0]
+    encoded = "".join(f"%{ord(c):02X}" for c in attr["id"])
+    conn = http.client.HTTPConnection(sandbox.url.removeprefix("http://"), timeout=10)
+    try:
+        conn.request("GET", ATTRIBUTE + encoded, headers={"x-portal-secret": SECRET})
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.read()) == attr
+    finally:
+        conn.close()
 
 
 # -- paging cap -------------------------------------------------------------------------------

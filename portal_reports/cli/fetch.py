@@ -116,8 +116,9 @@ def _fetch_with_range(command):
     "--connector",
     "connectors",
     multiple=True,
-    metavar="INTEGRATION/CONNECTOR",
-    help="Only these connectors (repeatable; `*` wildcard, e.g. newo_voice/*).",
+    metavar="CONNECTOR",
+    help="Only these connector identifiers (repeatable), e.g. main_line. The sandbox also "
+    "takes integration/connector and integration/*.",
 )
 @click.option("--active/--inactive", "is_active", default=None, help="Only active/ended sessions.")
 @click.option(

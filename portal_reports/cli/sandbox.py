@@ -55,10 +55,15 @@ from .app import cli
 )
 @click.option(
     "--page-cap",
-    default=100,
-    show_default=True,
+    default=None,
     type=click.IntRange(1),
-    help="Most items per page, whatever 'per' asks.",
+    help="Most items per page, whatever 'per' asks (default 100; 60 with --strict).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Read the API spec the least forgiving way: only ...Z date-times, plain connector "
+    "ids, unknown parameters refused, pages silently smaller than 'per'.",
 )
 @click.option("--log", "log_requests", is_flag=True, help="Log each request to stderr.")
 def sandbox_command(
@@ -70,7 +75,8 @@ def sandbox_command(
     months: int,
     scale: float,
     secret: str | None,
-    page_cap: int,
+    page_cap: int | None,
+    strict: bool,
     log_requests: bool,
 ) -> None:
     """Serve the sandbox Portal (synthetic, deterministic data) until Ctrl-C."""
@@ -90,11 +96,12 @@ def sandbox_command(
         port=port,
         page_cap=page_cap,
         log=log_requests,
+        strict=strict,
     ).start()
     # The demo secret is not a real one and is shown; a secret given with --secret is not.
     shown = sb.secret if sb.secret == DEFAULT_SECRET else "<the value given with --secret>"
     where = sb.db_path if db else "a temporary database"
-    click.echo(f"Portal sandbox serving {sb.url}")
+    click.echo(f"Portal sandbox serving {sb.url}" + (" (strict)" if strict else ""))
     click.echo(
         f"  {sb.stats.get('sessions', 0):,} sessions, seed {sb.seed}, {months} months to "
         f"{sb.end_month}, in {where}"

@@ -135,15 +135,24 @@ class PortalClient:
         by id, up to ``MAX_WALKS`` walks, then :class:`PaginationError`. Items are yielded
         only once the list is consistent, so a consumer never sees a short list. Arguments
         are checked at once (:class:`ConfigError`); requests start on the first ``next()``.
+
+        ``connectors`` are sent as given, as repeated ``connectors`` keys: the spec's connector
+        identifiers (``main_line``); ``integration/connector`` and ``integration/*`` only
+        work with the sandbox. ``is_active=True`` sends ``is_active=true`` (the spec's "active
+        sessions only"); ``is_active=False`` sends nothing and keeps the ended sessions here,
+        since the spec does not say what ``is_active=false`` means to the server.
         """
         params = self._range_params(start, end)
         params += [("connectors", c) for c in _connector_list(connectors)]
-        if is_active is not None:
-            if not isinstance(is_active, bool):
-                raise ConfigError(f"is_active must be True, False or None, got {is_active!r}")
-            params.append(("is_active", "true" if is_active else "false"))
+        if is_active is not None and not isinstance(is_active, bool):
+            raise ConfigError(f"is_active must be True, False or None, got {is_active!r}")
+        if is_active:
+            params.append(("is_active", "true"))
         pager = SessionPager(self._request, self._transport.invalid, self.per_page)
-        return pager.walk(params, self._show_progress(progress))
+        items = pager.walk(params, self._show_progress(progress))
+        if is_active is False:  # the spec has no "ended only" filter: keep ended ones here
+            return (item for item in items if item.get("ended_at") is not None)
+        return items
 
     def sessions(
         self,
@@ -254,7 +263,7 @@ class PortalClient:
 
 
 def _connector_list(connectors: Iterable[str] | str | None) -> list[str]:
-    """Connector filters as a list of ``integration/connector`` strings (``*`` wildcard)."""
+    """Connector filters as a list of connector identifiers (sent as given)."""
     if connectors is None:
         return []
     if isinstance(connectors, str):
@@ -262,7 +271,7 @@ def _connector_list(connectors: Iterable[str] | str | None) -> list[str]:
     result = list(connectors)
     for item in result:
         if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"bad connector {item!r}: expected 'integration/connector'")
+            raise ConfigError(f"bad connector {item!r}: expected a connector identifier")
     return result
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from . import model
 from .attributes import attribute_json, validate_put
 from .generate import build_sessions
-from .params import ApiError, SessionQuery
+from .params import ApiError, Connector, SessionQuery
 from .schema import INSERT_PERSONA, INSERT_SESSION
 
 
@@ -20,10 +20,15 @@ def _where(
     customer: str | None,
     start: str | None,
     end: str | None,
-    connectors: list[tuple[str, str]] | None = None,
+    connectors: list[Connector] | None = None,
     is_active: bool | None = None,
 ) -> tuple[str, list[Any]]:
-    """WHERE clause (inclusive created_at bounds) and its parameters."""
+    """WHERE clause (inclusive created_at bounds) and its parameters.
+
+    A connector (None, idn) matches ``connector_idn``; (integration, "*") every connector of
+    the integration; (integration, idn) both. ``is_active`` true keeps running sessions only;
+    false is no filter (the spec only says "Filter active sessions only").
+    """
     clauses, args = ["1=1"], []
     if customer is not None:
         clauses.append("customer_id = ?")
@@ -37,25 +42,42 @@ def _where(
     if connectors:
         parts = []
         for integration, connector in connectors:
-            if connector == "*":
+            if integration is None:
+                parts.append("connector_idn = ?")
+                args.append(connector)
+            elif connector == "*":
                 parts.append("integration_idn = ?")
                 args.append(integration)
             else:
                 parts.append("(integration_idn = ? AND connector_idn = ?)")
                 args.extend((integration, connector))
         clauses.append("(" + " OR ".join(parts) + ")")
-    if is_active is not None:
-        clauses.append("ended_at IS NULL" if is_active else "ended_at IS NOT NULL")
+    if is_active:
+        clauses.append("ended_at IS NULL")
     return " AND ".join(clauses), args
 
 
 def list_sessions(
-    conn: sqlite3.Connection, customer: str | None, q: SessionQuery, page_cap: int
+    conn: sqlite3.Connection,
+    customer: str | None,
+    q: SessionQuery,
+    page_cap: int,
+    *,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """One page of sessions, newest first (created_at DESC, id DESC)."""
-    per = min(q.per, page_cap)
+    """One page of sessions, newest first (created_at DESC, id DESC).
+
+    A page holds at most ``page_cap`` items. Default: pages are counted by the size served
+    and ``metadata.per`` says it. Strict: pages are counted by the ``per`` asked and
+    ``metadata.per`` echoes it, so a client must notice a short page by itself.
+    """
+    size = min(q.per, page_cap)
+    offset = (q.page - 1) * (q.per if strict else size)
     where, args = _where(customer, q.start, q.end, q.connectors, q.is_active)
     total = conn.execute(f"SELECT count(*) FROM sessions WHERE {where}", args).fetchone()[0]
+    meta = {"page": q.page, "per": q.per if strict else size, "total": total}
+    if offset >= total:  # past the end (and no OFFSET beyond SQLite's 64-bit integers)
+        return {"items": [], "metadata": meta}
     rows = conn.execute(
         f"""WITH page AS (SELECT * FROM sessions WHERE {where}
                           ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?)
@@ -63,7 +85,7 @@ def list_sessions(
                    p.external_id AS persona_external_id, p.is_deleted
             FROM page LEFT JOIN personas p ON p.id = page.persona_id
             ORDER BY page.created_at DESC, page.id DESC""",
-        [*args, per, (q.page - 1) * per],
+        [*args, size, offset],
     ).fetchall()
     items = [
         {
@@ -89,7 +111,7 @@ def list_sessions(
         }
         for r in rows
     ]
-    return {"items": items, "metadata": {"page": q.page, "per": per, "total": total}}
+    return {"items": items, "metadata": meta}
 
 
 def _money(value: float | None) -> float:
@@ -220,9 +242,11 @@ def insert_sessions(
     connector = None
     if q is not None and q.connectors:
         integration, name = q.connectors[0]
-        if name == "*":
-            known = [c[1] for c in model.CONNECTORS[cust["external_id"]] if c[0] == integration]
-            name = known[0] if known else "default"
+        known = model.CONNECTORS[cust["external_id"]]
+        if integration is None:  # a plain connector identifier
+            integration = next((c[0] for c in known if c[1] == name), "sandbox")
+        elif name == "*":
+            name = next((c[1] for c in known if c[0] == integration), "default")
         connector = (integration, name)
     active = q.is_active if q is not None else None
     rng = np.random.default_rng([seed & 0xFFFFFFFFFFFF, 99, serial])

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
@@ -34,7 +34,16 @@ from ..errors import ConfigError
 from . import model, queries
 from .faults import STATUS_KINDS, Fault, Faults, make_fault
 from .generate import generate
-from .params import ApiError, error_body, parse_range, parse_sessions_query
+from .params import (
+    MAX_PER,
+    RANGE_PARAMS,
+    STRICT_PAGE_CAP,
+    ApiError,
+    check_known,
+    error_body,
+    parse_range,
+    parse_sessions_query,
+)
 from .schema import SCHEMA_VERSION, read_meta
 
 SESSIONS = "/api/v1/bff/sessions"
@@ -148,20 +157,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = error_body(code, reason, [{"message": explain or reason, "code": "http_error"}])
         self._send(code, body)
 
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """``do_<METHOD>`` for every method (http.server answers 501 when one is missing):
+        each request is authenticated, then routed; a resource answers 405 with ``Allow``
+        to a method it does not support, and HEAD like GET without the body."""
+        if name.startswith("do_"):
+            return lambda: self._handle(name[3:])
+        raise AttributeError(name)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -270,6 +272,23 @@ class _Handler(BaseHTTPRequestHandler):
                 ],
             )
 
+    def _check_json_content_type(self, strict: bool) -> None:
+        """415 for a body sent as something else than JSON (strict: also for none named)."""
+        kind = self.headers.get("Content-Type")
+        media = (kind or "").split(";", 1)[0].strip().lower()
+        if kind is None and not strict or media == "application/json" or media.endswith("+json"):
+            return
+        raise ApiError(
+            415,
+            "Unsupported Media Type",
+            [
+                {
+                    "message": "Send the body as JSON (Content-Type: application/json).",
+                    "code": "unsupported_media_type",
+                }
+            ],
+        )
+
     def _customer(self) -> str | None:
         value = (self.headers.get(CUSTOMER_HEADER) or "").strip()
         if not value:
@@ -287,27 +306,34 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> tuple[Any, int]:
         sb = self.server.sandbox
         if path == FAULTS:
-            _allow(method, ("GET", "POST", "DELETE"))
+            _allow(method, ("GET", "HEAD", "POST", "DELETE"))
             return sb._faults_endpoint(method, body)
         if path in (SESSIONS, INFO, ATTRIBUTES):
-            _allow(method, ("GET",))
+            _allow(method, ("GET", "HEAD"))
+            if sb.strict and path != SESSIONS:  # the listing checks its own
+                check_known(query, RANGE_PARAMS if path == INFO else _QUERY_PARAM)
             customer = self._customer()
             if path == ATTRIBUTES:
                 who = customer or model.PRIMARY_CUSTOMER
                 return queries.customer_attributes(self.db, who, _first(query, "query")), 200
-            q = parse_sessions_query(query) if path == SESSIONS else None
-            start, end = (q.start, q.end) if q else parse_range(query, required=True)
+            strict = sb.strict
+            q = parse_sessions_query(query, strict=strict) if path == SESSIONS else None
+            start, end = (q.start, q.end) if q else parse_range(query, required=True, strict=strict)
             if fault and fault.kind == "insert":
                 sb._insert(customer, q, start, end, fault.count)
             if q is not None:
-                return queries.list_sessions(self.db, customer, q, sb.page_cap), 200
+                page = queries.list_sessions(self.db, customer, q, sb.page_cap, strict=strict)
+                return page, 200
             return queries.sessions_info(self.db, customer, start, end), 200
         if path.startswith(ATTRIBUTE) and "/" not in path[len(ATTRIBUTE) :] and path != ATTRIBUTE:
-            _allow(method, ("GET", "PUT"))
+            _allow(method, ("GET", "HEAD", "PUT"))
+            if sb.strict:
+                check_known(query, frozenset())
             who = self._customer() or model.PRIMARY_CUSTOMER
-            ident = path[len(ATTRIBUTE) :]
-            if method == "GET":
+            ident = unquote(path[len(ATTRIBUTE) :], errors="replace")
+            if method != "PUT":
                 return queries.customer_attribute(self.db, who, ident), 200
+            self._check_json_content_type(sb.strict)
             with sb._write_lock:
                 return queries.replace_attribute(self.db, who, ident, _json_body(body)), 200
         raise ApiError(
@@ -317,12 +343,16 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
+_QUERY_PARAM = frozenset({"query"})
+
+
 def _first(query: dict[str, list[str]], name: str) -> str | None:
     values = query.get(name)
     return values[0] if values else None
 
 
 def _allow(method: str, allowed: tuple[str, ...]) -> None:
+    """405 with ``Allow`` unless ``method`` is allowed (every GET resource also takes HEAD)."""
     if method not in allowed:
         raise ApiError(
             405,
@@ -338,14 +368,19 @@ def _allow(method: str, allowed: tuple[str, ...]) -> None:
 
 
 def _json_body(body: bytes) -> Any:
+    """The decoded JSON body; 400 unless it is UTF-8 JSON whose strings are all Unicode text
+    (no lone surrogates such as ``"\\ud800"``, which SQLite cannot store) and that nests
+    fewer levels than the parser's recursion limit."""
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(
-            400,
-            "Invalid JSON body",
-            [{"message": "The request body must be JSON (UTF-8).", "code": "invalid_body"}],
-        ) from None
+        value = json.loads(body.decode("utf-8"))
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates fail here
+    except RecursionError:
+        problem = "The request body is nested too deeply."
+    except ValueError:  # UnicodeDecodeError and UnicodeEncodeError included
+        problem = "The request body must be JSON in UTF-8, without lone surrogates in strings."
+    else:
+        return value
+    raise ApiError(400, "Invalid JSON body", [{"message": problem, "code": "invalid_body"}])
 
 
 def _fault_error(fault: Fault) -> ApiError:
@@ -371,7 +406,15 @@ class Sandbox:
 
     Same ``seed``, ``end_month``, ``months`` and ``scale`` give the same rows. ``end_month``
     defaults to the current UTC month (then nothing is generated after now). ``page_cap`` is
-    the most items a page holds whatever ``per`` asks (the reported ``per`` says so).
+    the most items a page holds whatever ``per`` asks (default 100; the reported ``per`` says
+    so).
+
+    ``strict=True`` reads the spec the least forgiving way a real Portal might: date-times
+    only as ``YYYY-MM-DDTHH:MM:SSZ``, ``connectors`` only as plain identifiers in repeated
+    keys, booleans only ``true``/``false``, each parameter once, unknown parameters refused
+    (400), a PUT body only as ``application/json``; and pages hold at most ``page_cap``
+    (default 60) items while ``metadata.per`` echoes the ``per`` asked and pages are counted
+    by it, so a client must notice a short page by itself.
     """
 
     def __init__(
@@ -384,8 +427,9 @@ class Sandbox:
         db: str | os.PathLike[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        page_cap: int = 100,
+        page_cap: int | None = None,
         log: bool | TextIO | Callable[[str], Any] | None = None,
+        strict: bool = False,
     ) -> None:
         self.seed = model.DEFAULT_SEED if seed is None else int(seed)
         self.end_month = parse_month(end_month) if end_month else current_month()
@@ -395,8 +439,11 @@ class Sandbox:
             raise ConfigError(f"scale must be a positive number, got {scale!r}")
         if not isinstance(secret, str) or not secret:
             raise ConfigError("the sandbox secret must be a non-empty string")
+        if page_cap is None:
+            page_cap = STRICT_PAGE_CAP if strict else MAX_PER
         if isinstance(page_cap, bool) or not isinstance(page_cap, int) or page_cap < 1:
             raise ConfigError(f"page_cap must be an integer >= 1, got {page_cap!r}")
+        self.strict = bool(strict)
         self.months, self.scale, self.secret, self.page_cap = months, float(scale), secret, page_cap
         self.host, self.port = host, port
         self.url = ""
@@ -417,7 +464,7 @@ class Sandbox:
         state = self.url or "stopped"
         return (
             f"Sandbox({state}, seed={self.seed}, end_month={self.end_month!r}, "
-            f"months={self.months}, scale={self.scale:g})"
+            f"months={self.months}, scale={self.scale:g}{', strict' if self.strict else ''})"
         )
 
     @property
