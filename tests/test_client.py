@@ -149,7 +149,7 @@ def test_exactly_one_full_page_then_one_more(sandbox):
 def test_server_page_cap_smaller_than_per():
     with (
         Sandbox(
-            seed=SEED, end_month=END_MONTH, months=1, scale=0.05, secret=SECRET, page_cap=7
+            seed=SEED, end_month=END_MONTH, months=1, scale=0.06, secret=SECRET, page_cap=7
         ) as sb,
         make_client(sb) as c,
     ):

@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._io import atomic_path, sha256_file
+from .._io import atomic_path, atomic_write, sha256_file
 from .._text import split_list
 from ..dates import format_utc, parse_month, previous_month
 from ..errors import ConfigError, NotebookExecutionError, PortalError
+from ..i18n import _, using
 from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
-from .manifest import FailedReport, Manifest, OutputFile
+from .manifest import FailedReport, Manifest, OutputFile, Period
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
 ALL_CUSTOMERS_DIR = "all"
@@ -182,7 +183,31 @@ def _provenance(data: Any, notebooks: Path, parameters: dict[str, Any]) -> dict[
         "portal_base_url": data.base_url,
         "fetched_at": format_utc(data.fetched_at),
         "data_sha256": data.sha256,
+        "time_zone": data.period.time_zone,
+        "time_zone_source": data.settings.time_zone_source,
+        "from_datetime": format_utc(data.period.start_utc),
+        "to_datetime": format_utc(data.period.end_utc),
     }
+
+
+def _brand_metadata(data: Any) -> dict[str, str]:
+    """The brand as the export template wants it: accent and the logo as a ``data:`` URI."""
+    brand = data.settings.brand
+    out = {}
+    if brand.accent:
+        out["accent"] = brand.accent
+    if brand.logo is not None:
+        out["logo"] = brand.logo.data_uri()
+    return out
+
+
+def _write_logo(data: Any, run_dir: Path) -> list[dict[str, str]]:
+    """Copy the brand's logo into the run directory (the email shows it from there)."""
+    logo = data.settings.brand.logo
+    if logo is None:
+        return []
+    path = atomic_write(run_dir / f"logo{logo.extension}", logo.data)
+    return [{"report": "logo", "format": logo.extension[1:], "path": path.name}]
 
 
 def write_manifest(
@@ -192,10 +217,13 @@ def write_manifest(
     extra_outputs: list[dict[str, str]],
     chosen: Sequence[Report] = (),
 ) -> Path:
-    """Write ``manifest.json`` for a customer-month, hashing every output file."""
+    """Write ``manifest.json`` for a customer-month, hashing every output file. Its human
+    text (report titles, the period's label) is in the customer's language."""
     from ..reports.figures import manifest_figures
 
-    titles = {r.name: r.title for r in chosen}
+    with using(data.language):
+        titles = {r.name: _(r.title) for r in chosen}
+        label = data.period.heading()
     outputs = []
     for entry in [o for oc in run.outcomes for o in oc.outputs] + extra_outputs:
         outputs.append(
@@ -219,7 +247,11 @@ def write_manifest(
         generated_at=format_utc(datetime.now(UTC)),
         status="failed" if failed else "ok",
         data_source=data.data_source,
-        reports=tuple({"name": r.name, "title": r.title} for r in chosen),
+        period=Period.of(data.period, label),
+        locale=data.settings.locale,
+        currency=data.settings.currency,
+        accent=data.settings.brand.accent,
+        reports=tuple({"name": r.name, "title": titles[r.name]} for r in chosen),
         failed_reports=failed,
         outputs=tuple(outputs),
         figures=manifest_figures(data),
@@ -243,10 +275,14 @@ def run_reports(
     nb_dir: str | os.PathLike[str] | None = None,
     progress: ProgressFn | None = None,
     registry: Registry | None = None,
+    config: Any = None,
 ) -> list[CustomerRun]:
-    """Produce every requested report for every customer of ``month``; never raises for a
-    failing notebook (see each :class:`CustomerRun`), raises :class:`PortalError` for bad input
-    or a failed fetch before any kernel starts."""
+    """Produce every requested report for every customer of ``month`` (each customer's own
+    local month, language and brand, from ``config``: default the project's
+    ``customers.toml``); never raises for a failing notebook (see each :class:`CustomerRun`),
+    raises :class:`PortalError` for bad input or settings (before anything is fetched) or a
+    failed fetch (before any kernel starts)."""
+    from ..customers import CustomersConfig
     from ..data.month import fetch_month
     from ..portal.client import PortalClient
     from ..reports.charts import key_chart_png
@@ -258,6 +294,7 @@ def run_reports(
     chosen_reports = [r.name for r in chosen]
     chosen_formats = validate_formats(formats)
     check_templates()
+    config = config if config is not None else CustomersConfig.load()
     customer_list: list[str | None] = list(customers) if customers else [None]
     say = progress or (lambda _msg: None)
 
@@ -270,7 +307,14 @@ def run_reports(
         for customer in customer_list:
             run_dir = run_directory(out_dir, month, customer)
             say(f"{month} {customer or ALL_CUSTOMERS_DIR}: fetching data")
-            data = fetch_month(month, customer, client=client)
+            settings = config.settings_for(customer)
+            data = fetch_month(month, customer, client=client, settings=settings)
+            if not data.period.is_over():
+                say(
+                    f"{month} {customer or ALL_CUSTOMERS_DIR}: note: the month is not over in "
+                    f"{data.period.time_zone} (it ends {format_utc(data.period.end_utc)}); "
+                    "the reports show it so far"
+                )
             run_dir.mkdir(parents=True, exist_ok=True)
             data_path = run_dir / "data.json"
             data.save(data_path)
@@ -293,6 +337,7 @@ def run_reports(
             runs.append(run)
             prepared[len(runs) - 1] = (data, provenance)
             generated = format_utc(datetime.now(UTC))
+            brand = _brand_metadata(data)
             for report in chosen:
                 jobs.append(
                     {
@@ -309,6 +354,11 @@ def run_reports(
                             "customer_id": customer,
                             "customer_name": data.customer_name,
                             "month": month,
+                            "time_zone": data.period.time_zone,
+                            "period": data.period.to_json(),
+                            "locale": data.settings.locale,
+                            "currency": data.settings.currency,
+                            "brand": brand,
                             "data_source": data.data_source,
                             "generated_at": generated,
                             "provenance": provenance,
@@ -328,6 +378,7 @@ def run_reports(
         with atomic_path(chart) as tmp:
             key_chart_png(data, tmp)
         extra.append({"report": "chart", "format": "png", "path": chart.name})
+        extra += _write_logo(data, run.directory)
         run.manifest_path = write_manifest(run, data, provenance, extra, chosen)
     return runs
 
