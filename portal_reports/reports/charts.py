@@ -86,18 +86,23 @@ def _mix(colour: str, other: str, amount: float) -> str:
     return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
 
 
+def _luminance(colour: str) -> float:
+    """Relative luminance (0 black .. 1 white) of ``#rrggbb``."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def palette(accent: str | None = None) -> dict[str, str]:
-    """The chart colours: the house palette, or one built on a brand's accent colour (bars
-    in a light tint of it, working hours and chat in the accent, voice/ASR in a shade).
-    Leads (green), after hours (amber) and non-leads (grey) keep their meaning."""
+    """The chart colours: the house palette, or one built on a brand's accent colour (session
+    bars in a light tint of it, working hours and chat in the accent, voice and ASR a step
+    lighter, or darker for a light accent). Leads (green), after hours (amber) and non-leads
+    (grey) keep their meaning."""
     if not accent:
         return dict(PALETTE)
-    return {
-        **PALETTE,
-        "sessions": _mix(accent, "#ffffff", 0.55),
-        "working": accent,
-        "asr": _mix(accent, "#000000", 0.35),
-    }
+    second = (
+        _mix(accent, "#ffffff", 0.35) if _luminance(accent) < 0.4 else _mix(accent, "#000000", 0.3)
+    )
+    return {**PALETTE, "sessions": _mix(accent, "#ffffff", 0.55), "working": accent, "asr": second}
 
 
 def _colours(data: MonthData) -> dict[str, str]:
