@@ -11,7 +11,7 @@ OUT      ?= reports
 RUN_ARGS := --out $(OUT) $(if $(MONTH),--month $(MONTH)) \
             $(if $(CUSTOMER),--customer $(CUSTOMER),--all-customers)
 
-.PHONY: help install report email lab test lint format benchmark clean
+.PHONY: help install report email lab test lint format catalogs benchmark clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,12 @@ test: lint  ## lint, then the whole test suite
 format: $(VENV)/.installed-test  ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix portal_reports tests benchmarks
 	$(BIN)/ruff format portal_reports tests benchmarks
+
+LOCALES := portal_reports/locale
+catalogs: $(VENV)/.installed  ## re-extract translatable text, merge it into each language's .po, compile the .mo files
+	$(BIN)/pybabel extract -F babel.cfg --no-wrap -o $(LOCALES)/portal_reports.pot .
+	$(BIN)/pybabel update --no-wrap -i $(LOCALES)/portal_reports.pot -d $(LOCALES) -D portal_reports
+	$(BIN)/pybabel compile --statistics -d $(LOCALES) -D portal_reports
 
 benchmark: $(VENV)/.installed-test  ## run the benchmarks under benchmarks/
 	$(BIN)/python benchmarks/fetch.py

@@ -37,6 +37,7 @@ from .errors import (
     ReportError,
     ServerError,
 )
+from .period import ReportMonth
 from .portal.client import PortalClient
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "AuthError",
     "BadRequestError",
     "ConfigError",
+    "CustomersConfig",
     "ExportError",
     "InvalidResponseError",
     "MailError",
@@ -62,6 +64,7 @@ __all__ = [
     "Registry",
     "Report",
     "ReportError",
+    "ReportMonth",
     "ServerError",
     "SessionsInfo",
     "Sandbox",
@@ -80,6 +83,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "CustomersConfig": ("customers", "CustomersConfig"),
     "Sandbox": ("sandbox", "Sandbox"),
     "Manifest": ("publish.manifest", "Manifest"),
     "Project": ("project", "Project"),

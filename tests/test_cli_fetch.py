@@ -16,8 +16,12 @@ from conftest import MONTH, SECRET
 from portal_reports.cli import cli
 from portal_reports.data.frames import sessions_frame
 from portal_reports.dates import format_utc, month_range
+from portal_reports.period import ReportMonth
 
 MONTH_START, MONTH_END = (format_utc(x) for x in month_range(MONTH))
+# A customer's --month is its local month (the demo customers' time_zone attributes)
+NEW_YORK = tuple(format_utc(x) for x in ReportMonth.parse(MONTH, "America/New_York").range_utc)
+TORONTO = tuple(format_utc(x) for x in ReportMonth.parse(MONTH, "America/Toronto").range_utc)
 HEADLINE = re.compile(r"^(\d+) sessions (.+) (whole account|customer \S+)( \[.*\])?$")
 
 
@@ -25,13 +29,15 @@ def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def sql_counts(sandbox, where: str = "", params: tuple = ()) -> dict[str, int]:
-    """Sessions of MONTH per connector, computed independently with SQL."""
+def sql_counts(
+    sandbox, where: str = "", params: tuple = (), bounds: tuple = (MONTH_START, MONTH_END)
+) -> dict[str, int]:
+    """Sessions of MONTH (UTC unless ``bounds`` say otherwise) per connector, with SQL."""
     with sandbox.connect() as db:
         rows = db.execute(
             "SELECT integration_idn || '/' || connector_idn, count(*) FROM sessions"
             f" WHERE created_at BETWEEN ? AND ? {where} GROUP BY 1",
-            (MONTH_START, MONTH_END, *params),
+            (*bounds, *params),
         ).fetchall()
     return dict(rows)
 
@@ -55,7 +61,7 @@ def test_fetch_sessions_month_counts_and_breakdown(portal_env):
     count, headline, breakdown = parse(result.stdout)
     expected = sql_counts(portal_env)
     assert count == sum(expected.values()) > 0
-    assert f"{MONTH} ({MONTH_START}..{MONTH_END}) whole account" in headline
+    assert f"{MONTH} UTC ({MONTH_START}..{MONTH_END}) whole account" in headline
     assert breakdown == expected
     assert list(breakdown.values()) == sorted(breakdown.values(), reverse=True)
 
@@ -64,8 +70,9 @@ def test_fetch_sessions_for_a_customer_and_a_connector(portal_env):
     result = invoke("fetch", "sessions", "--month", MONTH, "--customer", "acme-dental")
     assert result.exit_code == 0, result.output
     count, headline, breakdown = parse(result.stdout)
-    expected = sql_counts(portal_env, "AND customer_id = ?", ("acme-dental",))
+    expected = sql_counts(portal_env, "AND customer_id = ?", ("acme-dental",), NEW_YORK)
     assert headline.endswith("customer acme-dental")
+    assert f"{MONTH} America/New_York ({NEW_YORK[0]}..{NEW_YORK[1]})" in headline
     assert (count, breakdown) == (sum(expected.values()), expected)
 
     connector = max(expected, key=expected.get)
@@ -75,6 +82,33 @@ def test_fetch_sessions_for_a_customer_and_a_connector(portal_env):
     count, headline, breakdown = parse(result.stdout)
     assert breakdown == {connector: expected[connector]} and count == expected[connector]
     assert f"[connectors {connector}]" in headline
+
+
+def test_fetch_month_in_another_time_zone(portal_env):
+    """--time-zone reads --month there (here: Kolkata, a half-hour offset)."""
+    result = invoke(
+        "fetch", "sessions", "--month", MONTH, "--time-zone", "Asia/Kolkata", "--no-progress"
+    )
+    assert result.exit_code == 0, result.output
+    count, headline, breakdown = parse(result.stdout)
+    bounds = ("2026-08-31T18:30:00Z", "2026-09-30T18:29:59Z")
+    assert f"{MONTH} Asia/Kolkata ({bounds[0]}..{bounds[1]}) whole account" in headline
+    assert breakdown == sql_counts(portal_env, bounds=bounds)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--time-zone", "Mars/Olympus"], "--time-zone: unknown time zone 'Mars/Olympus'"),
+        (["--from", MONTH_START, "--to", MONTH_END, "--time-zone", "UTC"], "--time-zone goes"),
+    ],
+)
+def test_bad_time_zone_option_is_refused_before_fetching(portal_env, args, message):
+    requests_before = len(portal_env.requests)
+    result = invoke("fetch", "info", *args)
+    assert result.exit_code == 2 and message in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
+    assert len(portal_env.requests) == requests_before
 
 
 def test_fetch_sessions_from_to_range_and_active_filter(portal_env):
@@ -160,7 +194,7 @@ def month_frame(sandbox):
     from portal_reports.portal.client import PortalClient
 
     with PortalClient(sandbox.url, SECRET, "acme-dental", progress=False) as client:
-        items = client.sessions(*month_range(MONTH))
+        items = client.sessions(*NEW_YORK)
     return items, sessions_frame(items)
 
 
@@ -213,11 +247,13 @@ def test_out_replaces_an_existing_file(portal_env, tmp_path, month_frame):
 def test_fetch_info_prints_a_summary(portal_env, client):
     result = invoke("fetch", "info", "--month", MONTH, "--customer", "bistro-ca-va")
     assert result.exit_code == 0, result.output
-    info = client.for_customer("bistro-ca-va").sessions_info(*month_range(MONTH))
+    info = client.for_customer("bistro-ca-va").sessions_info(*TORONTO)
     total = info["sessions_by_leads"]["total_sessions"]
     leads = info["sessions_by_leads"]["total_sessions_leads"]
     lines = result.stdout.splitlines()
-    assert lines[0] == f"Sessions info {MONTH} ({MONTH_START}..{MONTH_END}) customer bistro-ca-va"
+    assert lines[0] == (
+        f"Sessions info {MONTH} America/Toronto ({TORONTO[0]}..{TORONTO[1]}) customer bistro-ca-va"
+    )
     assert lines[1].split() == ["Sessions", f"{total:,}"]
     assert lines[2].split()[:2] == ["Leads", f"{leads:,}"]
     assert f"({leads / total:.1%} conversion)" in lines[2]

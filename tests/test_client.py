@@ -182,7 +182,7 @@ def test_server_page_cap_smaller_than_per(strict):
             seed=SEED,
             end_month=END_MONTH,
             months=1,
-            scale=0.05,
+            scale=0.06,
             secret=SECRET,
             page_cap=7,
             strict=strict,

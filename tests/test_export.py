@@ -110,7 +110,7 @@ def test_html_shows_outputs_and_header_only(exported):
     assert "<script" not in html
     assert "Autohaus Müller &amp; Söhne" in html
     assert '<h1 class="report-title">Leads report</h1>' in html
-    assert "October 2026" in html and "Generated 24 November 2026" in html
+    assert "October 2026" in html and "Generated November 24, 2026" in html
     assert '<div class="kpis">' in html and "$12,345.50" in html
     assert "Data fetched: 80 sessions." in html  # stdout is kept
     assert "Raw HTML footnote." in html
@@ -225,7 +225,7 @@ def test_report_header_fallbacks():
         "September 2026",
     )
     assert head["generated_at"] == "2026-10-02T08:30:00Z"
-    assert head["generated_label"] == "2 October 2026"
+    assert head["generated_label"] == "October 2, 2026"
 
     nb.metadata["portal_reports"] = METADATA
     head = report_header(nb, "leads")

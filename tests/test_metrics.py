@@ -10,22 +10,31 @@ import nbformat
 import pytest
 from conftest import MONTH, SECRET
 
+from portal_reports.customers import CustomersConfig
 from portal_reports.data.month import ALL_CUSTOMERS, MonthData, fetch_month, load_month, raw_sha256
 from portal_reports.errors import ConfigError
+from portal_reports.i18n import Language, using
+from portal_reports.period import ReportMonth
 from portal_reports.reports import blocks, figures, format
 from portal_reports.reports.registry import registry
 
 CUSTOMER = "acme-dental"
-RANGE = ("2026-09-01T00:00:00Z", "2026-09-30T23:59:59Z")
+# acme-dental's time_zone attribute is America/New_York: its September, in UTC
+PERIOD = ReportMonth.parse(MONTH, "America/New_York")
+RANGE = ("2026-09-01T04:00:00Z", "2026-10-01T03:59:59Z")
+PREVIOUS = ("2026-08-01T04:00:00Z", "2026-09-01T03:59:59Z")
+NO_CONFIG = CustomersConfig(None)  # no customers.toml: the attribute names the zone
 
 
 @pytest.fixture(scope="module")
 def month_data(sandbox):
-    """September for acme-dental, fetched once over real HTTP."""
+    """September for acme-dental (New York), fetched once over real HTTP."""
     from portal_reports.portal.client import PortalClient
 
     with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
-        return fetch_month(MONTH, CUSTOMER, client=client)
+        return fetch_month(
+            MONTH, CUSTOMER, client=client, settings=NO_CONFIG.settings_for(CUSTOMER)
+        )
 
 
 def _sql(sandbox, query: str, *params):
@@ -190,7 +199,7 @@ def test_headline_deltas_against_previous_month(sandbox, month_data):
         " FROM sessions WHERE customer_id = ? AND created_at BETWEEN ? AND ?"
     )
     cur = _sql(sandbox, q, CUSTOMER, *RANGE)
-    prev = _sql(sandbox, q, CUSTOMER, "2026-08-01T00:00:00Z", "2026-08-31T23:59:59Z")
+    prev = _sql(sandbox, q, CUSTOMER, *PREVIOUS)
     kpis = _kpis(month_data, "leads")
     assert list(kpis) == ["Sessions", "Leads", "Conversion rate", "Leads after hours"]
     sessions = kpis["Sessions"]
@@ -226,21 +235,55 @@ def test_every_report_declares_known_headline_figures(report):
     assert keys and set(keys) <= set(figures.FIGURES)
 
 
-def test_daily_series_covers_every_day(sandbox, month_data):
+def test_daily_series_covers_every_local_day(sandbox, month_data):
+    assert month_data.period == PERIOD
+    assert (month_data.raw["period"]["from_datetime"], month_data.raw["period"]["to_datetime"]) == (
+        RANGE
+    )
     daily = figures.daily_series(month_data)
     assert len(daily) == 30
     assert daily.index[0].day == 1 and daily.index[-1].day == 30
     assert daily["sessions"].sum() == len(month_data.sessions)
+    # 15 September in New York (EDT, UTC-4) is 04:00Z on the 15th to 03:59:59Z on the 16th
     day = _sql(
         sandbox,
-        "SELECT count(*), sum(is_lead) FROM sessions WHERE customer_id = ?"
-        " AND created_at BETWEEN '2026-09-15T00:00:00Z' AND '2026-09-15T23:59:59Z'",
+        "SELECT count(*), sum(is_lead), round(sum(asr_amount), 2) FROM sessions"
+        " WHERE customer_id = ? AND created_at BETWEEN ? AND ?",
         CUSTOMER,
+        "2026-09-15T04:00:00Z",
+        "2026-09-16T03:59:59Z",
     )
-    assert (daily.loc["2026-09-15", "sessions"], daily.loc["2026-09-15", "leads"]) == (
-        day[0],
-        day[1] or 0,
+    row = daily.loc["2026-09-15"]
+    assert (row["sessions"], row["leads"]) == (day[0], day[1] or 0)
+    assert row["asr_amount"] == pytest.approx(day[2], abs=0.006)
+    # the days add up to the Portal's totals for the same UTC range
+    month = _sql(
+        sandbox,
+        "SELECT count(*), sum(is_lead), sum(asr_amount) FROM sessions"
+        " WHERE customer_id = ? AND created_at BETWEEN ? AND ?",
+        CUSTOMER,
+        *RANGE,
     )
+    assert daily["sessions"].sum() == month[0] == figures.summary_value(month_data.info, "sessions")
+    assert daily["leads"].sum() == month[1] == figures.summary_value(month_data.info, "leads")
+    assert daily["asr_amount"].sum() == pytest.approx(
+        figures.summary_value(month_data.info, "asr"), abs=0.01
+    )
+    check = figures.crosscheck(month_data)
+    assert check.days_ok and "the 30 days (New York time) add up" in check.message
+
+
+def test_days_not_adding_up_fail_the_data_check(month_data):
+    """A session outside the month (a server answering more than asked) is no local day's:
+    the days then miss the Portal's total, and the data check says so."""
+    shifted = month_data.sessions.copy()
+    shifted.loc[0, "created_at"] = shifted["created_at"].min() - __import__("pandas").Timedelta(
+        days=40
+    )
+    check = figures.crosscheck(dataclasses.replace(month_data, sessions=shifted))
+    assert check.sessions_listed == check.sessions_info  # the count alone still agrees
+    assert not check.days_ok and check.status == "mismatch"
+    assert "not the month's totals" in check.message
 
 
 def test_split_and_channel_tables(sandbox, month_data):
@@ -374,16 +417,16 @@ def test_numbers_in_manifest_are_int_or_rounded_float():
     assert type(figs["asr_total"]) is float and figs["asr_total"] == 1.25
 
 
-def test_formatting_helpers(monkeypatch):
-    monkeypatch.delenv("PORTAL_CURRENCY", raising=False)
+def test_formatting_helpers():
     assert format.fmt_int(1234567) == "1,234,567"
     assert format.fmt_money(12345.5) == "12,345.50"
     assert format.fmt_pct(0.1234) == "12.3%"
     assert format.fmt_pct(None) == "n/a"
     assert format.fmt_int(None) == "–"
-    monkeypatch.setenv("PORTAL_CURRENCY", "€")
-    assert format.fmt_money(-5) == "-€5.00"
-    assert format.fmt_money(1000) == "€1,000.00"
+    assert format.fmt_signed_pct(-0.031) == "\u22123.1%"  # a real minus sign
+    with using(Language("en_US", "EUR")):
+        assert format.fmt_money(-5) == "\u2212€5.00"
+        assert format.fmt_money(1000) == "€1,000.00"
 
 
 def test_kpi_html_markup_and_escaping():
@@ -421,6 +464,9 @@ def test_month_data_raw_hash_and_save_load(tmp_path, month_data, monkeypatch):
     assert month_data.customer_name == "Acme Dental Care"
     assert set(month_data.raw) == {
         "data_source",
+        "period",
+        "previous_period",
+        "settings",
         "month",
         "customer_id",
         "base_url",
@@ -436,6 +482,8 @@ def test_month_data_raw_hash_and_save_load(tmp_path, month_data, monkeypatch):
     assert SECRET not in path.read_text(encoding="utf-8")
     loaded = load_month(MONTH, CUSTOMER, path)
     assert loaded.sha256 == month_data.sha256
+    assert loaded.period == PERIOD and loaded.settings == month_data.settings
+    assert loaded.settings.time_zone_source == "attribute time_zone"
     assert figures.manifest_figures(loaded) == figures.manifest_figures(month_data)
     with pytest.raises(ConfigError, match="customer"):
         load_month(MONTH, "bistro-ca-va", path)
@@ -461,9 +509,11 @@ def test_name_attribute_and_fallbacks(monkeypatch):
 
 
 def test_whole_account_is_all_customers(client):
-    data = fetch_month(MONTH, None, client=client)
+    data = fetch_month(MONTH, None, client=client, settings=NO_CONFIG.settings_for(None))
     assert data.customer_id is None and data.customer_name == ALL_CUSTOMERS
     assert data.raw["attributes"]["attributes"], "attributes are still fetched and kept"
+    # the primary customer's time_zone attribute is not the account's: UTC without [defaults]
+    assert data.period.time_zone == "UTC" and data.settings.time_zone_source == "default (UTC)"
 
 
 def test_attributes_4xx_falls_back(sandbox):

@@ -18,7 +18,9 @@ import pytest
 from conftest import END_MONTH, MONTH, SECRET
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
+from portal_reports.dates import format_utc
 from portal_reports.lab import lab_command, strip_outputs_pre_save
+from portal_reports.period import ReportMonth
 from portal_reports.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,10 +160,11 @@ def test_a_notebook_run_from_notebooks_reads_the_projects_env(project, tmp_path)
         (project / ".env").write_text(
             f"PORTAL_BASE_URL={second.url}\nPORTAL_SECRET={own_secret}\n", encoding="utf-8"
         )
+        period = ReportMonth.parse(MONTH, "America/New_York")  # acme-dental's own month
         with second.connect() as db:
             (expected,) = db.execute(
                 "SELECT count(*) FROM sessions WHERE customer_id = ? AND created_at BETWEEN ? AND ?",
-                (CUSTOMER, f"{MONTH}-01T00:00:00Z", f"{MONTH}-30T23:59:59Z"),
+                (CUSTOMER, format_utc(period.start_utc), format_utc(period.end_utc)),
             ).fetchone()
         out = tmp_path / "executed.ipynb"
         proc = subprocess.run(

@@ -21,6 +21,14 @@ from portal_reports.reports.registry import registry
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER = "acme-dental"
 REPORTS = registry(ROOT / "notebooks").names
+# No customers.toml where the run happens: acme-dental's time_zone attribute (New York) rules
+PERIOD = {
+    "month": MONTH,
+    "time_zone": "America/New_York",
+    "from_datetime": "2026-09-01T04:00:00Z",
+    "to_datetime": "2026-10-01T03:59:59Z",
+    "label": "September 2026 \u00b7 New York time",
+}
 CODE_MARKERS = ("import ", "load_month", "def ", "portal_reports", "In [", "data_path")
 
 
@@ -52,9 +60,8 @@ def run(sandbox_env, tmp_path_factory):
     return {"proc": proc, "out": out, "dir": run_dir, "manifest": manifest}
 
 
-def sql_figures(sandbox, customer: str, month: str) -> dict[str, float]:
-    """The month's figures computed independently, in SQL on the sandbox's database."""
-    start, end = f"{month}-01T00:00:00Z", f"{month}-31T23:59:59Z"
+def sql_figures(sandbox, customer: str, start: str, end: str) -> dict[str, float]:
+    """The figures of a UTC range computed independently, in SQL on the sandbox's database."""
     with sandbox.connect() as db:
         row = db.execute(
             """SELECT count(*), coalesce(sum(is_lead), 0), round(coalesce(sum(revenue), 0), 2),
@@ -76,7 +83,7 @@ def sql_figures(sandbox, customer: str, month: str) -> dict[str, float]:
 
 def test_manifest_figures_equal_the_database(run, sandbox):
     figures = run["manifest"]["figures"]
-    expected = sql_figures(sandbox, CUSTOMER, MONTH)
+    expected = sql_figures(sandbox, CUSTOMER, PERIOD["from_datetime"], PERIOD["to_datetime"])
     for key, value in expected.items():
         assert figures[key] == pytest.approx(value, abs=0.01), key
     assert figures["sessions_listed"] == expected["sessions_total"]
@@ -87,6 +94,8 @@ def test_manifest_lists_every_output_with_its_hash(run):
     manifest = run["manifest"]
     assert manifest["month"] == MONTH and manifest["customer"] == CUSTOMER
     assert manifest["status"] == "ok" and manifest["failed_reports"] == []
+    assert manifest["period"] == PERIOD  # the customer's month: its zone and UTC range
+    assert (manifest["locale"], manifest["currency"], manifest["accent"]) == ("en_US", None, None)
     pairs = {(o["report"], o["format"]) for o in manifest["outputs"]}
     assert {(r, f) for r in REPORTS for f in ("html", "pdf")} <= pairs
     for output in manifest["outputs"]:
@@ -117,13 +126,14 @@ def test_pdfs_have_pages_headline_figures_and_no_code(run):
             assert marker not in text, (report, marker)
         assert "Traceback" not in text and "Warning" not in text
         assert "Acme Dental Care" in text
+        assert "September 2026 \u00b7 New York time" in text
         assert re.search(r"Page 1 of \d+", text)
         meta = reader.metadata
         assert meta.title
         assert json.loads(meta["/Provenance"]) == run["manifest"]["provenance"], report
     assert f"{figures['sessions_total']:,}" in texts["leads"]
     assert f"{figures['leads_total']:,}" in texts["leads"]
-    assert f"{round(figures['revenue_total']):,}" in texts["revenue"].replace(".00", "")
+    assert f"{figures['revenue_total']:,.2f}" in texts["revenue"]
 
 
 def test_html_has_no_input_cells(run):
@@ -155,6 +165,7 @@ def test_executed_notebooks_carry_header_metadata(run):
     nb = nbformat.read(run["dir"] / "leads.ipynb", as_version=4)
     meta = nb.metadata["portal_reports"]
     assert meta["customer_name"] == "Acme Dental Care" and meta["month"] == MONTH
+    assert meta["time_zone"] == "America/New_York" and meta["locale"] == "en_US"
     params = nb.metadata["papermill"]["parameters"]
     assert set(params) == {"month", "customer_id", "data_path"}
 

@@ -10,22 +10,47 @@ from .app import PortalGroup, cli
 _FETCH_FORMATS = (".csv", ".parquet", ".json")
 
 
-def _fetch_range(month: str | None, start: str | None, end: str | None):
-    """(start, end, label) from --month or --from/--to; the previous month by default."""
-    from ..dates import format_utc, month_range, parse_month, previous_month, to_utc
-
+def _check_range(month: str | None, start: str | None, end: str | None, time_zone: str | None):
+    """Option combinations, checked before anything is read or fetched."""
     if month and (start or end):
         raise click.UsageError("--month and --from/--to exclude each other")
+    if (start or end) and not (start and end):
+        raise click.UsageError("--from and --to go together")
+    if time_zone and (start or end):
+        raise click.UsageError("--time-zone goes with --month (--from/--to are UTC)")
+
+
+def _fetch_range(client, month: str | None, start: str | None, end: str | None, time_zone):
+    """(start, end, label) from --from/--to (UTC), else the customer's month: --month (default
+    the previous month) in --time-zone, else the customer's zone (customers.toml, its
+    time-zone attribute, [defaults], UTC)."""
+    from ..dates import format_utc, parse_month, previous_month, to_utc
+    from ..period import ReportMonth
+
     if start or end:
-        if not (start and end):
-            raise click.UsageError("--from and --to go together")
         first, last = to_utc(start), to_utc(end)
         if _is_bare_date(end):  # --to 2024-01-31 means the whole of that day
             last = last.replace(hour=23, minute=59, second=59)
         return first, last, f"{format_utc(first)}..{format_utc(last)}"
     month = parse_month(month) if month else previous_month()
-    first, last = month_range(month)
-    return first, last, f"{month} ({format_utc(first)}..{format_utc(last)})"
+    if time_zone:
+        period = ReportMonth.parse(month, time_zone)
+    else:
+        period = ReportMonth.parse(month, _customer_zone(client))
+    first, last = period.range_utc
+    return first, last, f"{month} {period.time_zone} ({format_utc(first)}..{format_utc(last)})"
+
+
+def _customer_zone(client):
+    """The zone of the client's customer, as the reports resolve it."""
+    from ..customers import CustomersConfig
+    from ..data.month import _fetch_attributes
+
+    settings = CustomersConfig.load().settings_for(client.customer_id)
+    attributes = None
+    if settings.time_zone is None and client.customer_id is not None:
+        attributes = _fetch_attributes(client)
+    return settings.resolve_time_zone(attributes)[0]
 
 
 def _is_bare_date(text: str) -> bool:
@@ -92,7 +117,16 @@ def fetch_group() -> None:
 
 
 _fetch_range_options = [
-    click.option("--month", help="Month, YYYY-MM (UTC). Default: the previous calendar month."),
+    click.option(
+        "--month",
+        help="Month, YYYY-MM, in the customer's time zone (customers.toml, its time-zone "
+        "attribute, [defaults], else UTC). Default: the previous calendar month.",
+    ),
+    click.option(
+        "--time-zone",
+        metavar="TZ",
+        help="Read --month in this IANA time zone instead (e.g. America/New_York).",
+    ),
     click.option("--from", "start", metavar="DT", help="Range start (ISO date-time, UTC)."),
     click.option(
         "--to",
@@ -127,14 +161,18 @@ def _fetch_with_range(command):
     help="Write the sessions: .csv/.parquet (the typed frame) or .json (raw items).",
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
-def fetch_sessions(month, start, end, customer, connectors, is_active, out, progress):
+def fetch_sessions(month, time_zone, start, end, customer, connectors, is_active, out, progress):
     """Fetch every session of a month (or range), print counts per connector, optionally save."""
     from ..data.frames import sessions_frame
+    from ..period import parse_time_zone
     from ..portal.client import PortalClient
 
-    first, last, label = _fetch_range(month, start, end)
+    _check_range(month, start, end, time_zone)
+    if time_zone:
+        parse_time_zone(time_zone, "--time-zone")
     kind = _fetch_out_format(out)
     with PortalClient(customer_id=customer, progress=progress) as client:
+        first, last, label = _fetch_range(client, month, start, end, time_zone)
         items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
         who = _fetch_who(client)
     frame = sessions_frame(items)
@@ -158,13 +196,17 @@ def fetch_sessions(month, start, end, customer, connectors, is_active, out, prog
 
 @fetch_group.command("info")
 @_fetch_with_range
-def fetch_info(month, start, end, customer):
+def fetch_info(month, time_zone, start, end, customer):
     """Print a month's (or range's) statistics: totals, leads, hours, channels, revenue, ASR."""
     from ..data.frames import info_frames
+    from ..period import parse_time_zone
     from ..portal.client import PortalClient
 
-    first, last, label = _fetch_range(month, start, end)
+    _check_range(month, start, end, time_zone)
+    if time_zone:
+        parse_time_zone(time_zone, "--time-zone")
     with PortalClient(customer_id=customer, progress=False) as client:
+        first, last, label = _fetch_range(client, month, start, end, time_zone)
         info = info_frames(client.sessions_info(first, last))
         who = _fetch_who(client)
     click.echo(f"Sessions info {label} {who}")

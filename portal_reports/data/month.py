@@ -1,8 +1,11 @@
-"""One month of Portal data, fetched once and shared by every report of a run.
+"""One customer-month of Portal data, fetched once and shared by every report of a run.
 
 A :class:`MonthData` holds the raw JSON (kept verbatim in ``raw`` and hashed for provenance)
-and the frames built from it. The runner saves it as ``data.json``; notebooks load that file,
-so the three reports of a run present exactly the same numbers.
+and the frames built from it, with the customer's month (:class:`~portal_reports.period.
+ReportMonth`: the local calendar month and its UTC range) and report settings (locale,
+currency, brand). The runner saves it as ``data.json``; notebooks load that file, so the
+three reports of a run present exactly the same numbers, in the same language, and a kernel
+needs neither ``customers.toml`` nor credentials.
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ import pandas as pd
 
 from .._io import atomic_write
 from ..attributes.lookup import name_from_attributes
-from ..dates import format_utc, month_range, parse_month, shift_month, to_utc
+from ..customers import ReportSettings
+from ..dates import format_utc, parse_month, to_utc
 from ..errors import ConfigError, PortalHTTPError
+from ..period import ReportMonth
 
 if TYPE_CHECKING:
+    from ..customers import ResolvedSettings
     from ..data.frames import SessionsInfo
+    from ..i18n import Language
     from ..portal.client import PortalClient
 
 ALL_CUSTOMERS = "All customers"
@@ -65,7 +72,7 @@ def customer_name_from(attributes: dict[str, Any], customer_id: str | None) -> s
 class MonthData:
     """Everything the reports need for one month and one customer (or the whole account)."""
 
-    month: str
+    period: ReportMonth
     customer_id: str | None
     customer_name: str
     base_url: str
@@ -77,6 +84,7 @@ class MonthData:
     attributes: pd.DataFrame = field(repr=False)
     raw: dict[str, Any] = field(repr=False)
     data_source: str = "portal"
+    settings: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def is_sandbox(self) -> bool:
@@ -84,9 +92,24 @@ class MonthData:
         return self.data_source == "sandbox"
 
     @property
+    def month(self) -> str:
+        """The month as ``YYYY-MM`` (in the customer's zone: see :attr:`period`)."""
+        return self.period.month
+
+    @property
+    def previous_period(self) -> ReportMonth:
+        """The month the deltas compare against, in the same zone."""
+        return self.period.previous()
+
+    @property
     def previous_month(self) -> str:
         """The month the deltas compare against (``YYYY-MM``)."""
-        return shift_month(self.month, -1)
+        return self.previous_period.month
+
+    @property
+    def language(self) -> Language:
+        """The customer's locale and currency."""
+        return self.settings.language
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> MonthData:
@@ -98,8 +121,13 @@ class MonthData:
             raise ConfigError(f"month data lacks {', '.join(missing)}")
         customer_id = raw["customer_id"]
         attributes = raw["attributes"] or {"groups": [], "attributes": []}
+        month = parse_month(raw["month"])
+        # data.json of older versions has no period: the UTC month, as it was fetched then
+        period = ReportMonth.from_json(raw["period"]) if "period" in raw else ReportMonth(month)
+        if period.month != month:
+            raise ConfigError(f"month data is for {month}, but its period is {period}")
         return cls(
-            month=parse_month(raw["month"]),
+            period=period,
             customer_id=customer_id,
             customer_name=customer_name_from(attributes, customer_id),
             base_url=raw["base_url"],
@@ -111,6 +139,7 @@ class MonthData:
             attributes=attributes_frame(attributes),
             raw=raw,
             data_source="sandbox" if raw.get("data_source") == "sandbox" else "portal",
+            settings=ReportSettings.from_json(raw.get("settings")),
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -130,33 +159,56 @@ def _fetch_attributes(client: PortalClient) -> dict[str, Any]:
 
 
 def fetch_month(
-    month: str, customer_id: str | None = None, client: PortalClient | None = None
+    month: str | ReportMonth,
+    customer_id: str | None = None,
+    client: PortalClient | None = None,
+    *,
+    settings: ResolvedSettings | None = None,
 ) -> MonthData:
-    """Fetch the month's sessions, its and the previous month's info, and the attributes.
+    """Fetch the customer's month: attributes first (they may name the time zone), then the
+    month's sessions, its and the previous month's statistics, all for the local months'
+    UTC ranges.
 
-    ``customer_id`` None is the whole account (no customer header), even when ``client``
-    or ``PORTAL_CUSTOMER_ID`` names a customer, so data always matches its parameters.
+    ``settings`` are the customer's from ``customers.toml`` (default: the current project's
+    file, if any). ``month`` as ``"YYYY-MM"`` is read in the customer's zone (its setting,
+    else its time-zone attribute, else the defaults, else UTC); a :class:`ReportMonth` is
+    used as given. ``customer_id`` None is the whole account (no customer header), even when
+    ``client`` or ``PORTAL_CUSTOMER_ID`` names a customer, so data always matches its
+    parameters.
     """
-    month = parse_month(month)
+    if settings is None:
+        from ..customers import CustomersConfig
+
+        settings = CustomersConfig.load().settings_for(customer_id)
+    if not isinstance(month, ReportMonth):
+        month = parse_month(month)
     if client is None:
         from ..portal.client import PortalClient
 
         with PortalClient(customer_id=customer_id) as own:
-            return fetch_month(month, customer_id, own)
+            return fetch_month(month, customer_id, own, settings=settings)
     if client.customer_id != customer_id:  # None means the whole account, whatever the env says
         client = client.for_customer(customer_id)
-    start, end = month_range(month)
-    prev_start, prev_end = month_range(shift_month(month, -1))
     fetched_at = datetime.now(UTC).replace(microsecond=0)
+    attributes = _fetch_attributes(client)
+    if isinstance(month, ReportMonth):
+        period, source = month, "given"
+    else:
+        tz, source = settings.resolve_time_zone(attributes)
+        period = ReportMonth.parse(month, tz)
+    previous = period.previous()
     raw = {
-        "month": month,
+        "month": period.month,
         "customer_id": customer_id,
         "base_url": client.base_url,
         "fetched_at": format_utc(fetched_at),
-        "sessions": client.sessions(start, end),
-        "info": client.sessions_info(start, end),
-        "previous_info": client.sessions_info(prev_start, prev_end),
-        "attributes": _fetch_attributes(client),
+        "period": period.to_json(),
+        "previous_period": previous.to_json(),
+        "settings": settings.report_settings(source).to_json(period.time_zone),
+        "sessions": client.sessions(*period.range_utc),
+        "info": client.sessions_info(*period.range_utc),
+        "previous_info": client.sessions_info(*previous.range_utc),
+        "attributes": attributes,
         "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
     }
     return MonthData.from_raw(raw)

@@ -1,6 +1,7 @@
-"""Who receives each customer's monthly reports: ``customers.toml``, validated on load.
+"""Who receives each customer's monthly reports: the mail keys of ``customers.toml``.
 
-Format (one table per customer external id; ``all`` is the whole account)::
+The file is read by :mod:`portal_reports.customers` (which also holds each customer's time
+zone, locale, currency and brand); the mail keys of one customer table are::
 
     [customers.acme-dental]
     name = "Acme Dental Care"                      # display name (subject, file names)
@@ -14,7 +15,6 @@ Unknown keys are errors, so a typo cannot silently drop a recipient.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
@@ -112,28 +112,21 @@ def parse_recipients(customer: str, table: object, source: str = DEFAULT_CONFIG)
 def load_recipients(path: str | os.PathLike[str] | None = None) -> dict[str, Recipients]:
     """Read and validate ``customers.toml``: ``{external_id: Recipients}``.
 
-    The default (no path, or the bare name ``customers.toml``) is the working directory's
-    file, else the current project's (found from the working directory upwards).
+    The whole file is validated (``[defaults]`` and every customer's settings, see
+    :mod:`portal_reports.customers`). The default (no path, or the bare name
+    ``customers.toml``) is the working directory's file, else the current project's (found
+    from the working directory upwards).
     """
+    from ..customers import CustomersConfig
+
     target = Path(path or DEFAULT_CONFIG)
     if str(target) == DEFAULT_CONFIG and not target.exists():
         from ..project import current_project
 
         target = current_project().customers_file
-    try:
-        with target.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"recipients file {str(target)!r} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{target}: invalid TOML: {exc}") from None
-    customers = data.get("customers", {})
-    extra = sorted(set(data) - {"customers"})
-    if extra:
-        raise ConfigError(f"{target}: unknown top-level key(s) {', '.join(extra)}")
-    if not isinstance(customers, dict):
-        raise ConfigError(f"{target}: [customers] must be a table of customer tables")
-    return {cid: parse_recipients(cid, table, str(target)) for cid, table in customers.items()}
+    if not target.is_file():
+        raise ConfigError(f"recipients file {str(target)!r} not found")
+    return CustomersConfig.load(target, required=True).recipients
 
 
 __all__ = [

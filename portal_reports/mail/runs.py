@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from .._io import sha256_file
-from ..errors import MailError, ManifestError
+from ..errors import ConfigError, MailError, ManifestError
+from ..i18n import DEFAULT_LOCALE, Language, language_for, parse_currency, parse_locale
+from ..period import ReportMonth
 from ..publish.manifest import Manifest, OutputFile
 
 # --- run directories -------------------------------------------------------------------------
@@ -32,6 +34,7 @@ class ReportRun:
     manifest: Manifest
     pdfs: tuple[ReportFile, ...]
     chart: ReportFile | None = None
+    logo: ReportFile | None = None
 
     @property
     def month(self) -> str:
@@ -56,6 +59,23 @@ class ReportRun:
     @property
     def data_source(self) -> str:
         return self.manifest.data_source
+
+    @property
+    def period(self) -> ReportMonth:
+        """The customer's month the reports cover (UTC for manifests that do not say)."""
+        if self.manifest.period is not None:
+            return self.manifest.period.report_month()
+        return ReportMonth.parse(self.month)
+
+    @property
+    def language(self) -> Language:
+        """The language the reports were made in (manifest locale and currency)."""
+        try:
+            locale = parse_locale(self.manifest.locale)
+            currency = parse_currency(self.manifest.currency) if self.manifest.currency else None
+        except ConfigError:
+            return language_for(DEFAULT_LOCALE)
+        return language_for(locale, currency)
 
     @property
     def pdf_hashes(self) -> dict[str, str]:
@@ -99,4 +119,6 @@ def load_run(
         raise MailError("the manifest lists no PDF report")
     charts = [o for o in manifest.outputs if o.format == "png" and o.report == "chart"]
     chart = _verified(run_dir, charts[0], manifest) if charts else None
-    return ReportRun(run_dir=run_dir, manifest=manifest, pdfs=pdfs, chart=chart)
+    logos = [o for o in manifest.outputs if o.report == "logo" and o.format in ("png", "svg")]
+    logo = _verified(run_dir, logos[0], manifest) if logos else None
+    return ReportRun(run_dir=run_dir, manifest=manifest, pdfs=pdfs, chart=chart, logo=logo)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..dates import DateLike, format_utc, month_range, to_utc
@@ -18,6 +18,9 @@ from ..errors import (
 from ..settings import resolve_settings
 from .paging import SessionPager
 from .transport import Timeout, Transport, check_header_value
+
+if TYPE_CHECKING:
+    from ..period import ReportMonth
 
 SESSIONS_INFO_PATH = "/api/v1/bff/sessions/info"
 ATTRIBUTES_PATH = "/api/v1/bff/customer/attributes"
@@ -181,18 +184,19 @@ class PortalClient:
 
     def month_sessions(
         self,
-        month: str,
+        month: str | ReportMonth,
         connectors: Iterable[str] | str | None = None,
         is_active: bool | None = None,
         progress: bool | None = None,
     ) -> list[dict[str, Any]]:
-        """Every session of a calendar month (``"2024-01"``, UTC, both ends inclusive)."""
-        start, end = month_range(month)
+        """Every session of a calendar month: a :class:`~portal_reports.period.ReportMonth`
+        (the month in its zone), or ``"2024-01"`` (UTC); both ends inclusive."""
+        start, end = _month_bounds(month)
         return self.sessions(start, end, connectors, is_active, progress)
 
-    def month_info(self, month: str) -> dict[str, Any]:
-        """Raw ``/sessions/info`` statistics of a calendar month (``"2024-01"``, UTC)."""
-        return self.sessions_info(*month_range(month))
+    def month_info(self, month: str | ReportMonth) -> dict[str, Any]:
+        """Raw ``/sessions/info`` statistics of a calendar month (a ReportMonth, or UTC)."""
+        return self.sessions_info(*_month_bounds(month))
 
     def customer_attributes(self, query: str | None = None) -> dict[str, Any]:
         """The customer's attributes: ``{"groups": [...], "attributes": [...]}``."""
@@ -260,6 +264,14 @@ class PortalClient:
             if choice is not None:
                 return bool(choice)
         return sys.stderr.isatty()
+
+
+def _month_bounds(month: str | ReportMonth) -> tuple[Any, Any]:
+    from ..period import ReportMonth
+
+    if isinstance(month, ReportMonth):
+        return month.range_utc
+    return month_range(month)
 
 
 def _connector_list(connectors: Iterable[str] | str | None) -> list[str]:

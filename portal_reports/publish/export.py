@@ -26,8 +26,18 @@ from traitlets import default
 
 from .. import __version__
 from .._io import atomic_write
-from ..dates import format_utc, month_label, parse_month, to_utc
-from ..errors import ExportError, PortalError
+from ..dates import format_utc, parse_month, to_utc
+from ..errors import ConfigError, ExportError, PortalError
+from ..i18n import (
+    DEFAULT_LOCALE,
+    Language,
+    _,
+    language_for,
+    parse_locale,
+    translate_markdown,
+    using,
+)
+from ..period import ReportMonth
 from ..reports.registry import report_title
 
 __all__ = [
@@ -51,6 +61,7 @@ PDF_INFO_KEYS = {
     "portal-report": "PortalReport",
     "portal-customer": "PortalCustomer",
     "portal-month": "PortalMonth",
+    "portal-time-zone": "PortalTimeZone",
     "portal-provenance": "Provenance",
 }
 
@@ -86,21 +97,65 @@ def check_templates() -> None:
         ) from None
 
 
-# ---- header data ---------------------------------------------------------------------------
+# ---- header data ----------------------------------------------------------------------------
 
 
-def _month_label(month: Any) -> str:
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal (quotes, backslashes and line breaks escaped)."""
+    escaped = "".join(
+        ch if ch.isprintable() and ch not in '"\\<>' else f"\\{ord(ch):x} " for ch in text
+    )
+    return f'"{escaped}"'
+
+
+def page_counter_css(template: str) -> str:
+    """A ``content`` value from ``"Page {page} of {pages}"`` (translated): the words as CSS
+    strings around ``counter(page)`` and ``counter(pages)``."""
+    parts = []
+    for piece in re.split(r"(\{page\}|\{pages\})", template):
+        if piece == "{page}":
+            parts.append("counter(page)")
+        elif piece == "{pages}":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append(css_string(piece))
+    return " ".join(parts) or '""'
+
+
+def _language(meta: dict[str, Any]) -> Language:
+    """The report's language from its metadata (``locale``, ``currency``); en_US if unusable."""
     try:
-        return month_label(str(month))
+        locale = parse_locale(meta.get("locale") or DEFAULT_LOCALE)
+    except ConfigError:
+        locale = DEFAULT_LOCALE
+    currency = meta.get("currency")
+    return language_for(locale, currency if isinstance(currency, str) and currency else None)
+
+
+def _period(month: str, meta: dict[str, Any]) -> ReportMonth | None:
+    if not month:
+        return None
+    zone = meta.get("time_zone") or (meta.get("period") or {}).get("time_zone") or "UTC"
+    try:
+        return ReportMonth.parse(month, zone)
     except PortalError:
-        return str(month)
+        return None
+
+
+def _brand_css(accent: str | None) -> str:
+    if not isinstance(accent, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", accent):
+        return ""
+    from ..reports.kit import accent_css
+
+    return accent_css(accent.lower())
 
 
 def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
-    """Header and document metadata for a notebook.
+    """Header and document metadata for a notebook, in the report's language.
 
-    Reads ``nb.metadata["portal_reports"]`` (set by the runner); falls back to papermill's
-    parameters (``month``, ``customer_id``) and ``name`` (the notebook's file stem).
+    Reads ``nb.metadata["portal_reports"]`` (set by the runner: title, customer, month,
+    ``time_zone``, ``locale``, ``currency``, ``brand``); falls back to papermill's parameters
+    (``month``, ``customer_id``) and ``name`` (the notebook's file stem).
     """
     meta = nb.metadata.get("portal_reports") or {}
     papermill = nb.metadata.get("papermill") or {}
@@ -108,18 +163,50 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
     month = meta.get("month") or params.get("month") or ""
     with contextlib.suppress(PortalError):
         month = parse_month(month) if month else ""
-    customer = meta.get("customer") or meta.get("customer_id") or params.get("customer_id") or ""
-    customer_name = meta.get("customer_name") or params.get("customer_name") or customer
-    customer_name = customer_name or "All customers"
-    title = meta.get("title") or nb.metadata.get("title") or report_title(nb, name)
-    label = meta.get("month_label") or (_month_label(month) if month else "")
-    generated = meta.get("generated_at") or papermill.get("end_time")
-    try:
-        generated_dt = to_utc(generated) if generated else datetime.now(UTC)
-    except PortalError:
-        generated_dt = datetime.now(UTC)
+    lang = _language(meta)
+    period = _period(str(month), meta)
+    zoned = bool(meta.get("time_zone") or (meta.get("period") or {}).get("time_zone"))
+    with using(lang):
+        customer = (
+            meta.get("customer") or meta.get("customer_id") or params.get("customer_id") or ""
+        )
+        customer_name = meta.get("customer_name") or params.get("customer_name") or customer
+        if not customer_name or customer_name == "All customers":
+            customer_name = _("All customers")
+        title = _(meta.get("title") or nb.metadata.get("title") or report_title(nb, name))
+        # with a time zone recorded, the header says it ("October 2026 · New York time")
+        label = meta.get("month_label") or (
+            "" if period is None else period.heading() if zoned else period.label()
+        )
+        generated = meta.get("generated_at") or papermill.get("end_time")
+        try:
+            generated_dt = to_utc(generated) if generated else datetime.now(UTC)
+        except PortalError:
+            generated_dt = datetime.now(UTC)
+        local_generated = generated_dt.astimezone(period.tz) if period else generated_dt
+        generated_label = lang.date(local_generated.date())
+        generated_text = _("Generated {date}").format(date=generated_label)
+        subject = (
+            _("{title} for {customer}, {month}").format(
+                title=title, customer=customer_name, month=label
+            )
+            if label
+            else _("{title} for {customer}").format(title=title, customer=customer_name)
+        )
+        sandbox_text = _(
+            "Demo data from the built-in sandbox: these figures are not from a real Portal."
+        )
+        page_css = page_counter_css(_("Page {page} of {pages}"))
     provenance = meta.get("provenance") or {}
     report = meta.get("report") or name or title
+    brand = meta.get("brand") if isinstance(meta.get("brand"), dict) else {}
+    logo = brand.get("logo") if isinstance(brand.get("logo"), str) else None
+    if logo and not logo.startswith(("data:image/svg+xml;base64,", "data:image/png;base64,")):
+        logo = None
+    style = [_brand_css(brand.get("accent"))]
+    style.append(f"@page {{ @bottom-right {{ content: {page_css}; }} }}")
+    if logo:
+        style.append("@page { @top-left { content: element(portal-running-header); } }")
     parts = [p for p in (title, customer_name, label) if p]
     keywords = [k for k in ("portal-reports", str(report), str(customer), str(month)) if k]
     pdf_meta = {
@@ -127,6 +214,8 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "portal-customer": str(customer or "all"),
         "portal-month": str(month),
     }
+    if period is not None and zoned:
+        pdf_meta["portal-time-zone"] = period.time_zone
     if provenance:
         pdf_meta["portal-provenance"] = json.dumps(provenance, sort_keys=True, default=str)
     return {
@@ -135,16 +224,36 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "customer_name": str(customer_name),
         "month": str(month),
         "month_label": str(label),
+        "time_zone": period.time_zone if period and zoned else "",
         "generated_at": format_utc(generated_dt),
-        "generated_label": f"{generated_dt.day} {generated_dt:%B %Y}",
+        "generated_label": generated_label,
+        "generated_text": generated_text,
         "provenance": provenance,
         "document_title": " \u2014 ".join(parts),
-        "subject": f"{title} for {customer_name}" + (f", {label}" if label else ""),
+        "subject": subject,
         "keywords": keywords,
         "generator": f"portal-reports {__version__}",
         "meta": {k: v for k, v in pdf_meta.items() if v},
         "sandbox": meta.get("data_source") == "sandbox",
+        "sandbox_text": sandbox_text,
+        "language": lang.html_lang,
+        "logo": logo,
+        "style": "\n".join(s for s in style if s),
     }
+
+
+def translated_notebook(nb: NotebookNode) -> NotebookNode:
+    """``nb`` with its Markdown prose in the report's language (``metadata.portal_reports.
+    locale``): each paragraph and heading the catalogs translate is replaced, the rest stays
+    as written (see :func:`portal_reports.i18n.translate_markdown`). ``nb`` is not changed."""
+    lang = _language(nb.metadata.get("portal_reports") or {})
+    if not lang.has_catalog:
+        return nb
+    copied = copy.deepcopy(nb)
+    for cell in copied.cells:
+        if cell.get("cell_type") == "markdown" and isinstance(cell.get("source"), str):
+            cell.source = translate_markdown(cell.source, lang)
+    return copied
 
 
 # ---- table polish --------------------------------------------------------------------------
@@ -284,6 +393,7 @@ class PortalHTMLExporter(HTMLExporter):
         resources = dict(resources or {})
         name = (resources.get("metadata") or {}).get("name")
         resources["portal_report"] = report_header(nb, name)
+        nb = translated_notebook(nb)
         html, resources = HTMLExporter.from_notebook_node(self, nb, resources, **kw)
         return _polish_tables(html), resources
 

@@ -1,8 +1,10 @@
 """``manifest.json``: what one customer-month run produced, written by the runner, read by mail.
 
 One typed value (:class:`Manifest`) instead of dictionaries re-parsed in each layer. The file
-lists every output with its sha256, the reports with their titles (from the registry), the
-headline figures, where the data came from and the provenance of the run.
+lists every output with its sha256, the reports with their titles (from the registry, in the
+customer's language), the period (the customer's month: time zone and UTC range), the locale,
+currency and accent the reports were made with, the headline figures, where the data came
+from and the provenance of the run.
 """
 
 from __future__ import annotations
@@ -38,6 +40,42 @@ class OutputFile:
 
 
 @dataclass(frozen=True)
+class Period:
+    """The customer's month as the manifest records it: the zone and the UTC range."""
+
+    month: str
+    time_zone: str = "UTC"
+    from_datetime: str = ""
+    to_datetime: str = ""
+    label: str = ""
+
+    @classmethod
+    def of(cls, period: Any, label: str = "") -> Period:
+        """From a :class:`~portal_reports.period.ReportMonth` (``label``: its heading)."""
+        raw = period.to_json()
+        return cls(raw["month"], raw["time_zone"], raw["from_datetime"], raw["to_datetime"], label)
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "month": self.month,
+            "time_zone": self.time_zone,
+            "from_datetime": self.from_datetime,
+            "to_datetime": self.to_datetime,
+            "label": self.label,
+        }
+
+    def report_month(self) -> Any:
+        """The :class:`~portal_reports.period.ReportMonth` (UTC if the zone is unusable)."""
+        from ..errors import PortalError
+        from ..period import ReportMonth
+
+        try:
+            return ReportMonth.parse(self.month, self.time_zone or "UTC")
+        except PortalError:
+            return ReportMonth.parse(self.month)
+
+
+@dataclass(frozen=True)
 class FailedReport:
     """A report that did not finish: the cell and one-line error."""
 
@@ -56,6 +94,10 @@ class Manifest:
     generated_at: str
     status: str
     data_source: str
+    period: Period | None = None
+    locale: str = "en_US"
+    currency: str | None = None
+    accent: str | None = None
     reports: tuple[dict[str, str], ...] = ()
     failed_reports: tuple[FailedReport, ...] = ()
     outputs: tuple[OutputFile, ...] = ()
@@ -89,6 +131,10 @@ class Manifest:
             "generated_at": self.generated_at,
             "status": self.status,
             "data_source": self.data_source,
+            "period": (self.period or Period(self.month)).to_json(),
+            "locale": self.locale,
+            "currency": self.currency,
+            "accent": self.accent,
             "reports": [dict(r) for r in self.reports],
             "failed_reports": [asdict(f) for f in self.failed_reports],
             "outputs": [o.to_json() for o in self.outputs],
@@ -160,6 +206,17 @@ class Manifest:
         figures = raw.get("figures")
         provenance = raw.get("provenance")
         execution = raw.get("execution")
+        period = None
+        if isinstance(raw.get("period"), dict):
+            p = raw["period"]
+            period = Period(
+                str(p.get("month") or text("month")),
+                str(p.get("time_zone") or "UTC"),
+                str(p.get("from_datetime") or ""),
+                str(p.get("to_datetime") or ""),
+                str(p.get("label") or ""),
+            )
+        currency, accent = raw.get("currency"), raw.get("accent")
         return cls(
             month=text("month"),
             customer=text("customer"),
@@ -167,6 +224,10 @@ class Manifest:
             generated_at=text("generated_at"),
             status=text("status"),
             data_source=text("data_source", "portal"),
+            period=period,
+            locale=text("locale", "en_US") or "en_US",
+            currency=currency if isinstance(currency, str) and currency else None,
+            accent=accent if isinstance(accent, str) and accent else None,
             reports=reports,
             failed_reports=tuple(failed),
             outputs=tuple(outputs),

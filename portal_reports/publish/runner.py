@@ -37,11 +37,12 @@ from .._text import split_list
 from ..data.month import raw_sha256
 from ..dates import format_utc, parse_month, previous_month
 from ..errors import AuthError, ConfigError, NotebookExecutionError, PortalError
+from ..i18n import _, using
 from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
 from .jobs import JobResult, ReportJob
-from .manifest import FailedReport, Manifest, OutputFile
+from .manifest import FailedReport, Manifest, OutputFile, Period
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
 ALL_CUSTOMERS_DIR = "all"
@@ -173,6 +174,10 @@ def _provenance(data: Any, notebooks: Path, parameters: dict[str, Any]) -> dict[
         "portal_base_url": data.base_url,
         "fetched_at": format_utc(data.fetched_at),
         "data_sha256": data.sha256,
+        "time_zone": data.period.time_zone,
+        "time_zone_source": data.settings.time_zone_source,
+        "from_datetime": format_utc(data.period.start_utc),
+        "to_datetime": format_utc(data.period.end_utc),
     }
 
 
@@ -221,6 +226,26 @@ def up_to_date(directory: Path, inputs: str) -> Manifest | None:
     return manifest
 
 
+def _brand_metadata(data: Any) -> dict[str, str]:
+    """The brand as the export template wants it: accent and the logo as a ``data:`` URI."""
+    brand = data.settings.brand
+    out = {}
+    if brand.accent:
+        out["accent"] = brand.accent
+    if brand.logo is not None:
+        out["logo"] = brand.logo.data_uri()
+    return out
+
+
+def _write_logo(data: Any, run_dir: Path) -> list[dict[str, str]]:
+    """Copy the brand's logo into the run directory (the email shows it from there)."""
+    logo = data.settings.brand.logo
+    if logo is None:
+        return []
+    path = atomic_write(run_dir / f"logo{logo.extension}", logo.data)
+    return [{"report": "logo", "format": logo.extension[1:], "path": path.name}]
+
+
 def write_manifest(
     run: CustomerRun,
     data: Any,
@@ -229,10 +254,13 @@ def write_manifest(
     chosen: Sequence[Report] = (),
     execution: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``manifest.json`` for a customer-month, hashing every output file."""
+    """Write ``manifest.json`` for a customer-month, hashing every output file. Its human
+    text (report titles, the period's label) is in the customer's language."""
     from ..reports.figures import manifest_figures
 
-    titles = {r.name: r.title for r in chosen}
+    with using(data.language):
+        titles = {r.name: _(r.title) for r in chosen}
+        label = data.period.heading()
     outputs = []
     for entry in [o for oc in run.outcomes for o in oc.outputs] + extra_outputs:
         outputs.append(
@@ -256,7 +284,11 @@ def write_manifest(
         generated_at=format_utc(datetime.now(UTC)),
         status="failed" if failed else "ok",
         data_source=data.data_source,
-        reports=tuple({"name": r.name, "title": r.title} for r in chosen),
+        period=Period.of(data.period, label),
+        locale=data.settings.locale,
+        currency=data.settings.currency,
+        accent=data.settings.brand.accent,
+        reports=tuple({"name": r.name, "title": titles[r.name]} for r in chosen),
         failed_reports=failed,
         outputs=tuple(outputs),
         figures=manifest_figures(data),
@@ -298,13 +330,16 @@ def run_reports(
     force: bool = False,
     fetch_concurrency: int = 4,
     on_report: Callable[[ReportOutcome], None] | None = None,
+    config: Any = None,
 ) -> list[CustomerRun]:
     """Produce every requested report for every customer of ``month``.
 
     Never raises for a failing notebook or a customer whose fetch fails (see each
     :class:`CustomerRun`); raises :class:`PortalError` for bad input, before anything is
-    fetched or any kernel starts.
+    fetched or any kernel starts. Each customer gets its own local month, language and brand
+    from ``config`` (default: the project's ``customers.toml``).
     """
+    from ..customers import CustomersConfig
     from .executors import make_executor
     from .export import check_templates
 
@@ -319,6 +354,8 @@ def run_reports(
         raise ConfigError(f"fetch concurrency must be at least 1, got {fetch_concurrency}")
     check_writable_dir(out_dir, "output folder (--out)")
     check_templates()
+    config = config if config is not None else CustomersConfig.load()
+    settings = {customer: config.settings_for(customer) for customer in customer_list}
     pool = make_executor(executor, workers=workers, scheduler=scheduler)
     say = progress or (lambda _msg: None)
     notify = on_report or (lambda _outcome: None)
@@ -333,7 +370,7 @@ def run_reports(
         with pool:
             _batch(
                 pending, month, chosen, chosen_formats, registry, pool, client, force,
-                fetch_concurrency, say, notify,
+                fetch_concurrency, say, notify, settings,
             )  # fmt: skip
     finally:
         for item in pending.values():
@@ -353,6 +390,7 @@ def _batch(
     fetch_concurrency: int,
     say: ProgressFn,
     notify: Callable[[ReportOutcome], None],
+    settings: dict[str | None, Any],
 ) -> None:
     """Fetch customer-months concurrently and submit their jobs as each fetch completes."""
     from concurrent.futures import ThreadPoolExecutor, wait
@@ -369,7 +407,14 @@ def _batch(
 
         customer = item.run.customer
         say(f"{month} {customer or ALL_CUSTOMERS_DIR}: fetching data")
-        item.data = fetch_month(month, customer, client=client)
+        data = fetch_month(month, customer, client=client, settings=settings[customer])
+        if not data.period.is_over():
+            say(
+                f"{month} {customer or ALL_CUSTOMERS_DIR}: note: the month is not over in "
+                f"{data.period.time_zone} (it ends {format_utc(data.period.end_utc)}); "
+                "the reports show it so far"
+            )
+        item.data = data
         return item
 
     def submit(item: _Pending) -> None:
@@ -393,6 +438,7 @@ def _batch(
             return
         data_bytes = data.save(run.directory / DATA_FILE).read_bytes()
         generated = format_utc(datetime.now(UTC))
+        brand = _brand_metadata(data)
         for report in chosen:
             job = ReportJob(
                 month=month,
@@ -408,6 +454,11 @@ def _batch(
                     "customer_id": customer,
                     "customer_name": data.customer_name,
                     "month": month,
+                    "time_zone": data.period.time_zone,
+                    "period": data.period.to_json(),
+                    "locale": data.settings.locale,
+                    "currency": data.settings.currency,
+                    "brand": brand,
                     "data_source": data.data_source,
                     "generated_at": generated,
                     "provenance": item.provenance,
@@ -503,6 +554,7 @@ def _finish(item: _Pending, chosen: Sequence[Report], executor: str) -> None:
     with atomic_path(chart) as tmp:
         key_chart_png(item.data, tmp)
     extra = [{"report": "chart", "format": "png", "path": chart.name}]
+    extra += _write_logo(item.data, run.directory)
     execution = {
         "executor": executor,
         "inputs_sha256": item.inputs,

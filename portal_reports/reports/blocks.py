@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..dates import month_label
+from ..i18n import _
 from .figures import (
     CrossCheck,
     Kpi,
     after_hours_share,
     crosscheck,
     hours_split,
+    split_columns,
     summary_value,
 )
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
@@ -65,10 +66,13 @@ def callout_html(text: str, kind: Literal["ok", "warn", "info"] = "info") -> str
 def crosscheck_html(check: CrossCheck) -> str:
     """The cross-check as a small OK note or a visible warning box."""
     if check.ok:
-        return callout_html(f"Data check passed: {check.message}", "ok")
+        return callout_html(_("Data check passed: {message}").format(message=check.message), "ok")
+    message = check.message[:1].upper() + check.message[1:]
     return callout_html(
-        f"Data check: the figures disagree. {check.message[:1].upper()}{check.message[1:]} "
-        "Totals in this report are the Portal's statistics.",
+        _(
+            "Data check: the figures disagree. {message} "
+            "Totals in this report are the Portal's statistics."
+        ).format(message=message),
         "warn",
     )
 
@@ -82,8 +86,9 @@ def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
     if summary_value(data.info, "sessions") == 0 and len(data.sessions) == 0:
         blocks.append(
             callout_html(
-                f"No sessions were recorded in {month_label(data.month)}, "
-                "so the charts below are empty.",
+                _("No sessions were recorded in {month}, so the charts below are empty.").format(
+                    month=data.period.label()
+                ),
                 "info",
             )
         )
@@ -95,11 +100,11 @@ def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
 
 
 def title_html(data: MonthData, report_title: str) -> str:
-    """Report heading: title, business name and month."""
+    """Report heading: title, business name and the customer's month with its time zone."""
     return (
-        f'<h1 class="report-title">{html.escape(report_title)}</h1>'
+        f'<h1 class="report-title">{html.escape(_(report_title))}</h1>'
         f'<p class="report-subtitle">{html.escape(data.customer_name)} · '
-        f"{html.escape(month_label(data.month))}</p>"
+        f"{html.escape(data.period.heading())}</p>"
     )
 
 
@@ -109,11 +114,10 @@ def after_hours_sentence(data: MonthData) -> str:
     earned = summary_value(info, "revenue", "non_working_hours")
     share = after_hours_share(info, "revenue")
     if share is None:
-        return f"No revenue was recorded in {month_label(data.month)}."
-    return (
-        f"Your AI agent earned {fmt_money(earned)} outside working hours, "
-        f"{fmt_pct(share)} of the month's revenue."
-    )
+        return _("No revenue was recorded in {month}.").format(month=data.period.label())
+    return _(
+        "Your AI agent earned {amount} outside working hours, {share} of the month's revenue."
+    ).format(amount=fmt_money(earned), share=fmt_pct(share))
 
 
 # --------------------------------------------------------------------------- tables
@@ -151,13 +155,14 @@ def _report_table(styler: Styler, frame: pd.DataFrame) -> Styler:
 def hours_split_styled(info: SessionsInfo, metrics: tuple[str, ...] | None = None) -> Styler:
     """:func:`hours_split` formatted per row (money for revenue, amounts for ASR)."""
     frame = hours_split(info, metrics) if metrics else hours_split(info)
+    cols = split_columns()
     fmt_by_metric = {"revenue": fmt_money, "opportunity_value": fmt_money, "asr": fmt_amount}
     text = frame.copy().astype(object)
     for i, metric in enumerate(frame.attrs["metrics"]):
         fmt = fmt_by_metric.get(metric, fmt_int)
-        for col in ("Working hours", "Outside working hours", "Total"):
+        for col in (cols["working"], cols["after"], cols["total"]):
             text.at[i, col] = fmt(frame.at[i, col])
-        text.at[i, "After-hours share"] = fmt_pct(frame.at[i, "After-hours share"])
-    numeric = ["Working hours", "Outside working hours", "Total", "After-hours share"]
+        text.at[i, cols["share"]] = fmt_pct(frame.at[i, cols["share"]])
+    numeric = [cols["working"], cols["after"], cols["total"], cols["share"]]
     styler = text.style.hide(axis="index").set_properties(subset=numeric, **{"text-align": "right"})
     return _report_table(styler, text)

@@ -18,21 +18,22 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .._io import atomic_path
-from ..dates import month_label, month_range
-from .figures import daily_series, summary_value
+from ..i18n import N_, _, current
+from .figures import channel_name, daily_series, summary_value
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from ..data.month import MonthData
+    from ..period import ReportMonth
 
 FIGSIZE = (7.0, 3.2)
 EMPTY_HEIGHT = 1.6
-EMPTY_TEXT = "No sessions this month"
+EMPTY_TEXT = N_("No sessions this month")
 PALETTE = {
     "sessions": "#9bb8d9",  # light blue bars
     "leads": "#1f6f4a",  # deep green
@@ -65,16 +66,47 @@ STYLE: dict[str, Any] = {
     "legend.frameon": False,
     "svg.fonttype": "path",
 }
+# metric -> (panel title, axis unit, formatter); English msgids, translated when drawn
 _METRIC_LABELS = {
-    "sessions": ("Sessions", "Sessions", fmt_int),
-    "leads": ("Leads", "Leads", fmt_int),
-    "revenue": ("Revenue", "Revenue", fmt_money),
-    "asr": ("ASR amount", "ASR amount", fmt_amount),
-    "opportunity_value": ("Opportunity value", "Opportunity value", fmt_money),
-    "opportunity_sessions": ("Opportunity sessions", "Sessions", fmt_int),
-    "additional_deal": ("Additional deals", "Deals", fmt_int),
-    "units": ("Units", "Units", fmt_int),
+    "sessions": (N_("Sessions"), N_("Sessions"), fmt_int),
+    "leads": (N_("Leads"), N_("Leads"), fmt_int),
+    "revenue": (N_("Revenue"), N_("Revenue"), fmt_money),
+    "asr": (N_("ASR amount"), N_("ASR amount"), fmt_amount),
+    "opportunity_value": (N_("Opportunity value"), N_("Opportunity value"), fmt_money),
+    "opportunity_sessions": (N_("Opportunity sessions"), N_("Sessions"), fmt_int),
+    "additional_deal": (N_("Additional deals"), N_("Deals"), fmt_int),
+    "units": (N_("Units"), N_("Units"), fmt_int),
 }
+
+
+def _mix(colour: str, other: str, amount: float) -> str:
+    """``colour`` moved ``amount`` (0..1) of the way towards ``other`` (both ``#rrggbb``)."""
+    a = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    b = [int(other[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance (0 black .. 1 white) of ``#rrggbb``."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def palette(accent: str | None = None) -> dict[str, str]:
+    """The chart colours: the house palette, or one built on a brand's accent colour (session
+    bars in a light tint of it, working hours and chat in the accent, voice and ASR a step
+    lighter, or darker for a light accent). Leads (green), after hours (amber) and non-leads
+    (grey) keep their meaning."""
+    if not accent:
+        return dict(PALETTE)
+    second = (
+        _mix(accent, "#ffffff", 0.35) if _luminance(accent) < 0.4 else _mix(accent, "#000000", 0.3)
+    )
+    return {**PALETTE, "sessions": _mix(accent, "#ffffff", 0.55), "working": accent, "asr": second}
+
+
+def _colours(data: MonthData) -> dict[str, str]:
+    return palette(data.settings.brand.accent)
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -103,8 +135,9 @@ def _label(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
     ax.set_ylabel(ylabel, fontsize=STYLE["axes.labelsize"])
 
 
-def _empty(ax: Axes, message: str = EMPTY_TEXT, height: float = EMPTY_HEIGHT) -> None:
+def _empty(ax: Axes, message: str | None = None, height: float = EMPTY_HEIGHT) -> None:
     """Turn ``ax`` into a short 'nothing to show' panel (title and labels stay)."""
+    message = message or _(EMPTY_TEXT)
     fig = ax.get_figure()
     if fig is not None:
         fig.set_size_inches(fig.get_size_inches()[0], height)
@@ -127,57 +160,73 @@ def _has_sessions(data: MonthData) -> bool:
     return summary_value(data.info, "sessions") > 0 or data.info.total_sessions > 0
 
 
-def _date_axis(ax: Axes, month: str) -> None:
-    """Day ticks on the 1st, 8th, 15th, 22nd, 29th ("Sep 08"), minor ticks daily."""
-    start, end = month_range(month)
+def _date_axis(ax: Axes, period: ReportMonth) -> None:
+    """The customer's local days: ticks on the 1st, 8th, 15th, 22nd, 29th in the locale's
+    words ("Oct 8", "8. Okt."), minor ticks daily."""
+    days = period.days()
     ax.set_xlim(
-        mdates.date2num(pd.Timestamp(start.date()) - pd.Timedelta(hours=18)),
-        mdates.date2num(pd.Timestamp(end.date()) + pd.Timedelta(hours=18)),
+        mdates.date2num(pd.Timestamp(days[0]) - pd.Timedelta(hours=18)),
+        mdates.date2num(pd.Timestamp(days[-1]) + pd.Timedelta(hours=18)),
     )
+    lang = current()  # captured: the figure may be drawn after the language changed
     ax.xaxis.set_major_locator(mdates.DayLocator(bymonthday=(1, 8, 15, 22, 29)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda x, _pos: lang.day_label(mdates.num2date(x).date()))
+    )
     ax.xaxis.set_minor_locator(mdates.DayLocator())
     ax.tick_params(axis="x", which="minor", length=2)
 
 
 def _thousands(ax: Axes, axis: str = "y") -> None:
-    """Tick labels with thousands separators; decimals only when the axis range is small."""
+    """Tick labels with the locale's separators; decimals only when the axis range is small."""
     limits = ax.get_ylim if axis == "y" else ax.get_xlim
+    lang = current()
 
     def fmt(value: float, _pos: int | None) -> str:
         span = abs(limits()[1] - limits()[0])
         decimals = 0 if span >= 10 else 1 if span >= 1 else 2
-        return f"{value:,.{decimals}f}"
+        return lang.decimal(value, decimals)
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
+
+
+def _percent_axis(ax: Axes, axis: str = "y") -> None:
+    """Percentage tick labels (values 0..100) as the locale writes them (``20%``, ``20 %``)."""
+    lang = current()
+    formatter = FuncFormatter(lambda value, _pos: lang.percent(value / 100, 0))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
 
 # --------------------------------------------------------------------------- charts
 
 
 def sessions_leads_by_day(data: MonthData) -> Figure:
-    """Sessions per day (bars) with leads per day (line): the month's key chart."""
+    """Sessions per local day (bars) with leads per day (line): the month's key chart."""
+    colours = _colours(data)
     with _styled():
         fig, (ax,) = _figure()
         _label(
-            ax, f"Sessions and leads by day — {month_label(data.month)}", "Date", "Sessions per day"
+            ax,
+            _("Sessions and leads by day — {month}").format(month=data.period.label()),
+            _("Date"),
+            _("Sessions per day"),
         )
         if not _has_sessions(data):
             _empty(ax)
             return fig
         daily = daily_series(data)
         x = mdates.date2num(daily.index.to_pydatetime())
-        ax.bar(x, daily["sessions"], width=0.75, color=PALETTE["sessions"], label="Sessions")
+        ax.bar(x, daily["sessions"], width=0.75, color=colours["sessions"], label=_("Sessions"))
         ax.plot(
             x,
             daily["leads"],
-            color=PALETTE["leads"],
+            color=colours["leads"],
             marker="o",
             markersize=3,
             linewidth=1.6,
-            label="Leads",
+            label=_("Leads"),
         )
-        _date_axis(ax, data.month)
+        _date_axis(ax, data.period)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         _thousands(ax)
         ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1.0, 1.0))
@@ -187,9 +236,10 @@ def sessions_leads_by_day(data: MonthData) -> Figure:
 
 def conversion_by_day(data: MonthData) -> Figure:
     """Daily conversion rate (leads / sessions) with the month's overall rate."""
+    colours = _colours(data)
     with _styled():
         fig, (ax,) = _figure(figsize=(FIGSIZE[0], 2.8))
-        _label(ax, "Conversion rate by day", "Date", "Leads per session (%)")
+        _label(ax, _("Conversion rate by day"), _("Date"), _("Leads per session (%)"))
         if not _has_sessions(data):
             _empty(ax)
             return fig
@@ -199,22 +249,22 @@ def conversion_by_day(data: MonthData) -> Figure:
         ax.plot(
             x,
             rate,
-            color=PALETTE["leads"],
+            color=colours["leads"],
             marker="o",
             markersize=3,
             linewidth=1.4,
-            label="Daily rate",
+            label=_("Daily rate"),
         )
         overall = daily["leads"].sum() / max(1, daily["sessions"].sum()) * 100
         ax.axhline(
             overall,
-            color=PALETTE["line"],
+            color=colours["line"],
             linestyle="--",
             linewidth=1,
-            label=f"Month: {overall:.1f}%",
+            label=_("Month: {rate}").format(rate=fmt_pct(overall / 100)),
         )
-        _date_axis(ax, data.month)
-        ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+        _date_axis(ax, data.period)
+        _percent_axis(ax)
         ax.set_ylim(0, max(10.0, float(np.nanmax(rate.to_numpy(dtype=float, na_value=0))) * 1.15))
         ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1.0, 1.0))
     return fig
@@ -222,6 +272,7 @@ def conversion_by_day(data: MonthData) -> Figure:
 
 def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
     """Session types as horizontal bars: lead types in green, other types in grey."""
+    colours = _colours(data)
     types = data.info.types.sort_values("total_sessions", ascending=False, kind="stable")
     lead = types[types["is_lead"]].head(limit)
     other = types[~types["is_lead"]].head(limit)
@@ -229,13 +280,18 @@ def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
     height = min(5.5, max(2.4, 0.9 + 0.26 * len(rows)))
     with _styled():
         fig, (ax,) = _figure(figsize=(FIGSIZE[0], height))
-        _label(ax, "Session types: leads and other conversations", "Sessions", "Session type")
+        _label(
+            ax,
+            _("Session types: leads and other conversations"),
+            _("Sessions"),
+            _("Session type"),
+        )
         if rows.empty:
             _empty(ax)
             return fig
         labels = [str(a).replace("_", " ").capitalize() for a in rows["argument"]]
         counts = rows["total_sessions"].to_numpy()
-        colors = [PALETTE["leads"] if is_lead else PALETTE["other"] for is_lead in rows["is_lead"]]
+        colors = [colours["leads"] if is_lead else colours["other"] for is_lead in rows["is_lead"]]
         gap = np.where(np.arange(len(rows)) >= len(lead), 0.6, 0.0) if len(lead) else 0.0
         y = -(np.arange(len(rows)) + gap)  # lead types on top, a gap, then the others
         bars = ax.barh(y, counts, color=colors, height=0.7)
@@ -249,8 +305,8 @@ def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
 
         ax.legend(
             handles=[
-                Patch(color=PALETTE["leads"], label="Lead"),
-                Patch(color=PALETTE["other"], label="Not a lead"),
+                Patch(color=colours["leads"], label=_("Lead")),
+                Patch(color=colours["other"], label=_("Not a lead")),
             ],
             loc="lower right",
             bbox_to_anchor=(1.0, 1.0),
@@ -263,9 +319,10 @@ def hours_split_chart(
     data: MonthData, metrics: Sequence[str] = ("sessions", "leads"), title: str | None = None
 ) -> Figure:
     """One small panel per metric: working hours vs outside working hours, values on bars."""
+    colours = _colours(data)
     with _styled():
         fig, axes = _figure(ncols=len(metrics), figsize=(FIGSIZE[0], 2.9))
-        heading = title or "Working hours vs after hours"
+        heading = title or _("Working hours vs after hours")
         if len(metrics) > 1:
             # the figure title leads; panel titles are a step smaller, with room between them
             fig.suptitle(
@@ -274,13 +331,19 @@ def hours_split_chart(
             fig.get_layout_engine().set(h_pad=0.1)
         for ax, metric in zip(axes, metrics, strict=True):
             name, unit, fmt = _METRIC_LABELS.get(metric, (metric, metric, fmt_amount))
-            panel = name if len(metrics) > 1 else f"{name}: {heading.lower()}"
-            _label(ax, panel, "When the session started", unit)
+            name, unit = _(name), _(unit)
+            if len(metrics) > 1:
+                panel = name
+            elif title:
+                panel = _("{metric}: {heading}").format(metric=name, heading=title)
+            else:
+                panel = _("{metric}: working hours vs after hours").format(metric=name)
+            _label(ax, panel, _("When the session started"), unit)
             if len(metrics) > 1:
                 ax.title.set(fontsize=STYLE["axes.labelsize"], color="#333333")
             if not _has_sessions(data):
                 # tall enough for a y label such as "Opportunity value" under two titles
-                short = EMPTY_TEXT if len(metrics) == 1 else "No sessions"
+                short = _(EMPTY_TEXT) if len(metrics) == 1 else _("No sessions")
                 _empty(ax, short, EMPTY_HEIGHT if len(metrics) == 1 else 2.2)
                 continue
             values = [
@@ -289,10 +352,10 @@ def hours_split_chart(
             ]
             total = sum(values)
             bars = ax.bar(
-                ["Working hours", "After hours"],
+                [_("Working hours"), _("After hours")],
                 values,
                 width=0.6,
-                color=[PALETTE["working"], PALETTE["after"]],
+                color=[colours["working"], colours["after"]],
             )
             shares = [fmt_pct(v / total) if total else "" for v in values]
             ax.bar_label(
@@ -312,14 +375,15 @@ def hours_share_chart(
     data: MonthData, metrics: Sequence[str] = ("sessions", "leads", "revenue", "asr")
 ) -> Figure:
     """100% stacked bars: the share of each metric earned in and outside working hours."""
+    colours = _colours(data)
     height = max(2.2, 0.9 + 0.45 * len(metrics))
     with _styled():
         fig, (ax,) = _figure(figsize=(FIGSIZE[0], height))
         _label(
             ax,
-            "Working hours vs after hours, share of the month",
-            "Share of month total (%)",
-            "Figure",
+            _("Working hours vs after hours, share of the month"),
+            _("Share of month total (%)"),
+            _("Figure"),
         )
         if not _has_sessions(data):
             _empty(ax)
@@ -329,23 +393,25 @@ def hours_share_chart(
             w = summary_value(data.info, metric, "working_hours")
             a = summary_value(data.info, metric, "non_working_hours")
             total = w + a
-            names.append(_METRIC_LABELS.get(metric, (metric,))[0])
+            names.append(_(_METRIC_LABELS.get(metric, (metric,))[0]))
             work.append(100 * w / total if total else 0.0)
             after.append(100 * a / total if total else 0.0)
         y = np.arange(len(metrics))[::-1]
-        b1 = ax.barh(y, work, color=PALETTE["working"], height=0.6, label="Working hours")
-        b2 = ax.barh(y, after, left=work, color=PALETTE["after"], height=0.6, label="After hours")
+        b1 = ax.barh(y, work, color=colours["working"], height=0.6, label=_("Working hours"))
+        b2 = ax.barh(
+            y, after, left=work, color=colours["after"], height=0.6, label=_("After hours")
+        )
         for bars in (b1, b2):
             ax.bar_label(
                 bars,
-                labels=[f"{v:.0f}%" if v >= 6 else "" for v in bars.datavalues],
+                labels=[fmt_pct(v / 100, 0) if v >= 6 else "" for v in bars.datavalues],
                 label_type="center",
                 color="white",
                 fontsize=8,
             )
         ax.set_yticks(y, names)
         ax.set_xlim(0, 100)
-        ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+        _percent_axis(ax, "x")
         ax.grid(axis="y", visible=False)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2)
     return fig
@@ -353,24 +419,26 @@ def hours_share_chart(
 
 def channel_chart(data: MonthData) -> Figure:
     """Share of sessions per channel (chat, voice) as bars labelled with counts."""
+    colours = _colours(data)
     channels = data.info.channels.sort_values("count", ascending=False, kind="stable")
     channels = channels[channels["count"] > 0]
     with _styled():
         fig, (ax,) = _figure(figsize=(FIGSIZE[0], 1.0 + 0.45 * max(2, len(channels))))
-        _label(ax, "Share of sessions by channel", "Share of sessions (%)", "Channel")
+        _label(ax, _("Share of sessions by channel"), _("Share of sessions (%)"), _("Channel"))
         if channels.empty:
             _empty(ax)
             return fig
         total = channels["count"].sum()
         shares = channels["count"].to_numpy() / total * 100
-        names = [str(c).capitalize() for c in channels["channel"]]
+        keys = [str(c) for c in channels["channel"]]
+        names = [channel_name(c) for c in keys]
         y = np.arange(len(names))[::-1]
-        colors = [PALETTE["asr"] if n == "Voice" else PALETTE["working"] for n in names]
+        colors = [colours["asr"] if k == "voice" else colours["working"] for k in keys]
         bars = ax.barh(y, shares, color=colors, height=0.55)
         ax.bar_label(
             bars,
             labels=[
-                f"{fmt_int(c)} sessions ({s:.1f}%)"
+                _("{count} sessions ({share})").format(count=fmt_int(c), share=fmt_pct(s / 100))
                 for c, s in zip(channels["count"], shares, strict=True)
             ],
             padding=3,
@@ -378,24 +446,30 @@ def channel_chart(data: MonthData) -> Figure:
         )
         ax.set_yticks(y, names)
         ax.set_xlim(0, 100)
-        ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+        _percent_axis(ax, "x")
         ax.grid(axis="y", visible=False)
         ax.grid(axis="x", visible=True)
     return fig
 
 
 def asr_by_day(data: MonthData) -> Figure:
-    """ASR amount per day of the month."""
+    """ASR amount per local day of the customer's month."""
+    colours = _colours(data)
     with _styled():
         fig, (ax,) = _figure()
-        _label(ax, f"ASR amount by day — {month_label(data.month)}", "Date", "ASR amount per day")
+        _label(
+            ax,
+            _("ASR amount by day — {month}").format(month=data.period.label()),
+            _("Date"),
+            _("ASR amount per day"),
+        )
         if not _has_sessions(data):
             _empty(ax)
             return fig
         daily = daily_series(data)
         x = mdates.date2num(daily.index.to_pydatetime())
-        ax.bar(x, daily["asr_amount"], width=0.75, color=PALETTE["asr"], label="ASR amount")
-        _date_axis(ax, data.month)
+        ax.bar(x, daily["asr_amount"], width=0.75, color=colours["asr"], label=_("ASR amount"))
+        _date_axis(ax, data.period)
         ax.set_ylim(0, max(1.0, float(daily["asr_amount"].max())) * 1.15)
         _thousands(ax)
     return fig
@@ -419,10 +493,14 @@ def all_figures(data: MonthData) -> dict[str, Figure]:
 
 
 def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150) -> Path:
-    """Write the month's key chart (sessions and leads by day) as a PNG, atomically."""
-    fig = sessions_leads_by_day(data)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
+    """Write the month's key chart (sessions and leads by day) as a PNG, atomically, in the
+    customer's language."""
+    from ..i18n import using
+
+    with using(data.language):
+        fig = sessions_leads_by_day(data)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
     return Path(path)
 
 

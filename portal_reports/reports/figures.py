@@ -7,13 +7,14 @@ and lead counts are cross-checked against the listed sessions. Turning them into
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..dates import month_days, month_label
+from ..i18n import N_, _, current
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 
 if TYPE_CHECKING:
@@ -97,32 +98,47 @@ def _kpi(
     *,
     rate: bool = False,
 ) -> Kpi:
-    """A Kpi; counts compare in %, rates (0..1) in percentage points."""
-    vs = f"vs {previous_label}"
+    """A Kpi; counts compare in %, rates (0..1) in percentage points. Text in the active
+    language, changes signed with a real minus sign (``−4.2% vs September``)."""
+    lang = current()
+
+    def versus(change: str) -> str:
+        return lang.gettext("{change} vs {month}").format(change=change, month=previous_label)
+
     if value is None or previous is None:
-        text = "n/a" if value is None else f"n/a (none in {previous_label})"
+        text = (
+            lang.gettext("n/a")
+            if value is None
+            else lang.gettext("n/a (none in {month})").format(month=previous_label)
+        )
         return Kpi(label, value, fmt(value), previous, None, None, "na", text)
     delta_abs = value - previous
     direction: Direction = "up" if delta_abs > 0 else "down" if delta_abs < 0 else "flat"
     if rate:
         pts = delta_abs * 100
-        text = "no change" if abs(pts) < 0.05 else f"{pts:+.1f} pts"
-        return Kpi(label, value, fmt(value), previous, delta_abs, None, direction, f"{text} {vs}")
+        if abs(pts) < 0.05:  # shown as "no change": no arrow either
+            direction = "flat"
+        text = lang.gettext("no change") if abs(pts) < 0.05 else lang.signed_points(pts)
+        return Kpi(label, value, fmt(value), previous, delta_abs, None, direction, versus(text))
     if previous == 0:
         if value == 0:
-            return Kpi(label, value, fmt(value), previous, 0.0, None, "flat", f"no change {vs}")
-        text = f"new (none in {previous_label})"
+            text = versus(lang.gettext("no change"))
+            return Kpi(label, value, fmt(value), previous, 0.0, None, "flat", text)
+        text = lang.gettext("new (none in {month})").format(month=previous_label)
         return Kpi(label, value, fmt(value), previous, delta_abs, None, "new", text)
     delta_pct = delta_abs / abs(previous)
-    text = "no change" if abs(delta_pct) < 0.0005 else f"{delta_pct * 100:+.1f}%"
-    return Kpi(label, value, fmt(value), previous, delta_abs, delta_pct, direction, f"{text} {vs}")
+    if abs(delta_pct) < 0.0005:
+        direction = "flat"
+    text = lang.gettext("no change") if abs(delta_pct) < 0.0005 else lang.signed_percent(delta_pct)
+    return Kpi(label, value, fmt(value), previous, delta_abs, delta_pct, direction, versus(text))
 
 
 @dataclass(frozen=True)
 class FigureSpec:
     """A headline figure a report can declare by key: label, how to compute it, how to show it.
 
-    ``rate`` figures (0..1) compare in percentage points, the others in per cent.
+    ``rate`` figures (0..1) compare in percentage points, the others in per cent. ``label``
+    is English (the catalogs' msgid), translated when shown.
     """
 
     key: str
@@ -140,42 +156,50 @@ def _summary(metric: str, column: str = "total") -> Callable[[SessionsInfo], flo
 FIGURES: dict[str, FigureSpec] = {
     spec.key: spec
     for spec in (
-        FigureSpec("sessions", "Sessions", _summary("sessions"), fmt_int),
-        FigureSpec("leads", "Leads", _summary("leads"), fmt_int),
-        FigureSpec("conversion_rate", "Conversion rate", conversion_rate, fmt_pct, rate=True),
+        FigureSpec("sessions", N_("Sessions"), _summary("sessions"), fmt_int),
+        FigureSpec("leads", N_("Leads"), _summary("leads"), fmt_int),
+        FigureSpec("conversion_rate", N_("Conversion rate"), conversion_rate, fmt_pct, rate=True),
         FigureSpec(
             "leads_after_hours",
-            "Leads after hours",
+            N_("Leads after hours"),
             _summary("leads", "non_working_hours"),
             fmt_int,
         ),
-        FigureSpec("revenue", "Revenue", _summary("revenue"), fmt_money),
+        FigureSpec("revenue", N_("Revenue"), _summary("revenue"), fmt_money),
         FigureSpec(
             "revenue_after_hours",
-            "Revenue after hours",
+            N_("Revenue after hours"),
             _summary("revenue", "non_working_hours"),
             fmt_money,
         ),
         FigureSpec(
             "opportunity_sessions",
-            "Opportunity sessions",
+            N_("Opportunity sessions"),
             _summary("opportunity_sessions"),
             fmt_int,
         ),
         FigureSpec(
-            "opportunity_value", "Opportunity value", _summary("opportunity_value"), fmt_money
-        ),
-        FigureSpec("additional_deals", "Additional deals", _summary("additional_deal"), fmt_int),
-        FigureSpec("units", "Units", _summary("units"), fmt_int),
-        FigureSpec("asr", "ASR amount", _summary("asr"), fmt_amount),
-        FigureSpec(
-            "asr_working_hours", "ASR working hours", _summary("asr", "working_hours"), fmt_amount
+            "opportunity_value", N_("Opportunity value"), _summary("opportunity_value"), fmt_money
         ),
         FigureSpec(
-            "asr_after_hours", "ASR after hours", _summary("asr", "non_working_hours"), fmt_amount
+            "additional_deals", N_("Additional deals"), _summary("additional_deal"), fmt_int
         ),
-        FigureSpec("voice_share", "Voice share", voice_share, fmt_pct, rate=True),
-        FigureSpec("revenue_per_lead", "Revenue per lead", revenue_per_lead, fmt_money),
+        FigureSpec("units", N_("Units"), _summary("units"), fmt_int),
+        FigureSpec("asr", N_("ASR amount"), _summary("asr"), fmt_amount),
+        FigureSpec(
+            "asr_working_hours",
+            N_("ASR working hours"),
+            _summary("asr", "working_hours"),
+            fmt_amount,
+        ),
+        FigureSpec(
+            "asr_after_hours",
+            N_("ASR after hours"),
+            _summary("asr", "non_working_hours"),
+            fmt_amount,
+        ),
+        FigureSpec("voice_share", N_("Voice share"), voice_share, fmt_pct, rate=True),
+        FigureSpec("revenue_per_lead", N_("Revenue per lead"), revenue_per_lead, fmt_money),
     )
 }
 
@@ -191,13 +215,13 @@ def headline(data: MonthData, keys: Sequence[str]) -> list[Kpi]:
             f"unknown headline figure(s) {', '.join(map(repr, unknown))}: "
             f"expected some of {', '.join(FIGURES)}"
         )
-    prev_label = month_label(data.previous_month).split()[0]
+    prev_label = data.previous_period.month_name()
     kpis = []
     for key in keys:
         spec = FIGURES[key]
         kpis.append(
             _kpi(
-                spec.label,
+                _(spec.label),
                 spec.value(data.info),
                 spec.value(data.previous_info),
                 spec.fmt,
@@ -212,23 +236,61 @@ def headline(data: MonthData, keys: Sequence[str]) -> list[Kpi]:
 
 
 def daily_series(data: MonthData) -> pd.DataFrame:
-    """Sessions, leads, conversion and ASR for every day of the month (0 on quiet days)."""
-    days = pd.DatetimeIndex(pd.to_datetime(month_days(data.month)), name="date")
-    by_date = data.info.leads_by_date.set_index("date")
-    asr = data.info.asr_by_date.set_index("date")["asr_amount"]
+    """Sessions, leads, conversion and ASR for every local day of the customer's month.
+
+    Counted from the listed sessions' ``created_at`` in the customer's time zone (leads from
+    their ``is_lead`` argument, ASR from ``asr_amount``), not from ``/sessions/info``'s
+    ``date`` buckets: the API does not say which zone those use, so they cannot be trusted to
+    be the customer's days. :func:`crosscheck` checks that the days add up to the Portal's
+    month totals. Index: the local dates (naive), 0 on quiet days.
+    """
+    period = data.period
+    days = pd.DatetimeIndex(pd.to_datetime(period.days()), name="date")
+    sessions = data.sessions
+    created = sessions["created_at"]
+    start, end = (pd.Timestamp(t) for t in period.range_utc)
+    inside = (created >= start) & (created <= end)
+    local_day = created[inside].dt.tz_convert(period.tz).dt.tz_localize(None).dt.normalize()
     out = pd.DataFrame(index=days)
-    out["sessions"] = by_date["total_sessions"].reindex(days, fill_value=0).astype("int64")
-    out["leads"] = by_date["total_sessions_leads"].reindex(days, fill_value=0).astype("int64")
-    out["asr_amount"] = asr.reindex(days, fill_value=0.0).astype("float64")
-    sessions = out["sessions"].where(out["sessions"] > 0)
-    out["conversion_rate"] = (out["leads"] / sessions).astype("float64")
+    out["sessions"] = local_day.value_counts().reindex(days, fill_value=0).astype("int64")
+    leads = _lead_flags(sessions)
+    out["leads"] = (
+        leads[inside].groupby(local_day).sum().reindex(days, fill_value=0).astype("int64")
+        if leads is not None
+        else 0
+    )
+    asr = _asr_amounts(sessions)
+    out["asr_amount"] = (
+        asr[inside].groupby(local_day).sum().reindex(days, fill_value=0.0).astype("float64")
+        if asr is not None
+        else 0.0
+    )
+    counted = out["sessions"].where(out["sessions"] > 0)
+    out["conversion_rate"] = (out["leads"] / counted).astype("float64")
+    out.attrs["leads_known"] = leads is not None
+    out.attrs["asr_known"] = asr is not None
     return out
+
+
+def _lead_flags(sessions: pd.DataFrame) -> pd.Series | None:
+    """1 per session marked ``is_lead`` "true" (None when no session carries the argument)."""
+    if "arg_is_lead" not in sessions.columns:
+        return None if len(sessions) else pd.Series(0, index=sessions.index, dtype="int64")
+    flags = sessions["arg_is_lead"].astype("string").str.strip().str.lower()
+    return (flags == "true").fillna(False).astype("int64")
+
+
+def _asr_amounts(sessions: pd.DataFrame) -> pd.Series | None:
+    """Each session's ``asr_amount`` argument as a number (None when no session has one)."""
+    if "arg_asr_amount" not in sessions.columns:
+        return None if len(sessions) else pd.Series(0.0, index=sessions.index)
+    return pd.to_numeric(sessions["arg_asr_amount"], errors="coerce").fillna(0.0).astype(float)
 
 
 def types_table(info: SessionsInfo, limit: int = 12) -> pd.DataFrame:
     """Session types split into leads / non-leads, with each type's share of its group."""
     rows = []
-    for is_lead, group in (True, "Lead"), (False, "Not a lead"):
+    for is_lead, group in (True, _("Lead")), (False, _("Not a lead")):
         part = info.types[info.types["is_lead"] == is_lead].sort_values(
             "total_sessions", ascending=False, kind="stable"
         )
@@ -238,46 +300,71 @@ def types_table(info: SessionsInfo, limit: int = 12) -> pd.DataFrame:
             rows.append((group, _type_label(argument), int(count), _ratio(count, total)))
         if len(rest):
             count = int(rest["total_sessions"].sum())
-            rows.append((group, f"Other ({len(rest)} types)", count, _ratio(count, total)))
-    return pd.DataFrame(rows, columns=["Group", "Session type", "Sessions", "Share of group"])
+            other = _("Other ({n} types)").format(n=len(rest))
+            rows.append((group, other, count, _ratio(count, total)))
+    columns = [_("Group"), _("Session type"), _("Sessions"), _("Share of group")]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _type_label(argument: Any) -> str:
-    """``quote_request`` -> ``Quote request``."""
+    """``quote_request`` -> ``Quote request`` (the Portal's own names, not translated)."""
     text = str(argument).replace("_", " ").strip()
-    return text[:1].upper() + text[1:] if text else "(unnamed)"
+    return text[:1].upper() + text[1:] if text else _("(unnamed)")
 
 
-_SPLIT_METRICS = {
-    "sessions": "Sessions",
-    "leads": "Leads",
-    "revenue": "Revenue",
-    "asr": "ASR amount",
-    "opportunity_sessions": "Opportunity sessions",
-    "opportunity_value": "Opportunity value",
-    "additional_deal": "Additional deals",
-    "units": "Units",
+#: Metric -> its English name (the msgid), translated when shown.
+METRIC_LABELS = {
+    "sessions": N_("Sessions"),
+    "leads": N_("Leads"),
+    "revenue": N_("Revenue"),
+    "asr": N_("ASR amount"),
+    "opportunity_sessions": N_("Opportunity sessions"),
+    "opportunity_value": N_("Opportunity value"),
+    "additional_deal": N_("Additional deals"),
+    "units": N_("Units"),
 }
+
+
+def metric_label(metric: str) -> str:
+    """A summary metric's name in the active language."""
+    return _(METRIC_LABELS[metric]) if metric in METRIC_LABELS else metric
+
+
+def split_columns() -> dict[str, str]:
+    """The columns of :func:`hours_split` in the active language, by role."""
+    return {
+        "metric": _("Metric"),
+        "working": _("Working hours"),
+        "after": _("Outside working hours"),
+        "total": _("Total"),
+        "share": _("After-hours share"),
+    }
 
 
 def hours_split(
     info: SessionsInfo, metrics: tuple[str, ...] = ("sessions", "leads", "revenue", "asr")
 ) -> pd.DataFrame:
-    """Working vs outside working hours per metric, with the after-hours share."""
+    """Working vs outside working hours per metric, with the after-hours share.
+
+    Column names are in the active language (:func:`split_columns`); ``attrs["metrics"]``
+    keeps the metric keys of the rows.
+    """
     rows = []
     for metric in metrics:
         working = summary_value(info, metric, "working_hours")
         after = summary_value(info, metric, "non_working_hours")
         total = summary_value(info, metric, "total")
-        rows.append(
-            (_SPLIT_METRICS.get(metric, metric), working, after, total, _ratio(after, total))
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=["Metric", "Working hours", "Outside working hours", "Total", "After-hours share"],
-    )
+        rows.append((metric_label(metric), working, after, total, _ratio(after, total)))
+    frame = pd.DataFrame(rows, columns=list(split_columns().values()))
     frame.attrs["metrics"] = list(metrics)
     return frame
+
+
+def channel_name(channel: Any) -> str:
+    """``voice`` -> ``Voice`` (``Telefon`` in German); other channels capitalised."""
+    known = {"chat": N_("Chat"), "voice": N_("Voice")}
+    text = str(channel)
+    return _(known[text]) if text in known else text.capitalize()
 
 
 def channel_table(info: SessionsInfo) -> pd.DataFrame:
@@ -286,9 +373,9 @@ def channel_table(info: SessionsInfo) -> pd.DataFrame:
     total = int(channels["count"].sum())
     return pd.DataFrame(
         {
-            "Channel": [str(c).capitalize() for c in channels["channel"]],
-            "Sessions": [int(c) for c in channels["count"]],
-            "Share": [_ratio(c, total) for c in channels["count"]],
+            _("Channel"): [channel_name(c) for c in channels["channel"]],
+            _("Sessions"): [int(c) for c in channels["count"]],
+            _("Share"): [_ratio(c, total) for c in channels["count"]],
         }
     )
 
@@ -296,23 +383,27 @@ def channel_table(info: SessionsInfo) -> pd.DataFrame:
 def opportunity_table(info: SessionsInfo) -> pd.DataFrame:
     """Deal figures (opportunities, value, additional deals, units, revenue per lead)."""
     rows = [
-        ("Opportunity sessions", fmt_int(summary_value(info, "opportunity_sessions"))),
-        ("Opportunity value", fmt_money(summary_value(info, "opportunity_value"))),
-        ("Average opportunity value", fmt_money(average_opportunity_value(info))),
-        ("Additional deals", fmt_int(summary_value(info, "additional_deal"))),
-        ("Units", fmt_int(summary_value(info, "units"))),
-        ("Leads", fmt_int(summary_value(info, "leads"))),
-        ("Revenue per lead", fmt_money(revenue_per_lead(info))),
+        (_("Opportunity sessions"), fmt_int(summary_value(info, "opportunity_sessions"))),
+        (_("Opportunity value"), fmt_money(summary_value(info, "opportunity_value"))),
+        (_("Average opportunity value"), fmt_money(average_opportunity_value(info))),
+        (_("Additional deals"), fmt_int(summary_value(info, "additional_deal"))),
+        (_("Units"), fmt_int(summary_value(info, "units"))),
+        (_("Leads"), fmt_int(summary_value(info, "leads"))),
+        (_("Revenue per lead"), fmt_money(revenue_per_lead(info))),
     ]
-    return pd.DataFrame(rows, columns=["Figure", "Value"])
+    return pd.DataFrame(rows, columns=[_("Figure"), _("Value")])
 
 
 # --------------------------------------------------------------------------- cross-check
 
+#: How far the ASR of the days may be from the month's total (each figure has 2 decimals).
+ASR_TOLERANCE = 0.01
+
 
 @dataclass(frozen=True)
 class CrossCheck:
-    """Listed sessions (and leads counted from them) compared with ``/sessions/info``."""
+    """Listed sessions (and leads counted from them) compared with ``/sessions/info``, and the
+    customer's local days added up against the month's totals."""
 
     sessions_listed: int
     sessions_info: int
@@ -320,40 +411,104 @@ class CrossCheck:
     leads_info: int
     status: Literal["ok", "mismatch"]
     message: str
+    days: int = 0
+    days_sessions: int = 0
+    days_leads: int | None = None
+    days_asr: float | None = None
+    asr_info: float = 0.0
 
     @property
     def ok(self) -> bool:
         """True when every available comparison agrees."""
         return self.status == "ok"
 
+    @property
+    def days_ok(self) -> bool:
+        """The local days add up to the month's sessions, leads and ASR."""
+        return (
+            self.days_sessions == self.sessions_info
+            and (self.days_leads is None or self.days_leads == self.leads_info)
+            and (self.days_asr is None or abs(self.days_asr - self.asr_info) <= ASR_TOLERANCE)
+        )
+
 
 def crosscheck(data: MonthData) -> CrossCheck:
-    """Compare sessions listed vs info total, and leads counted (``is_lead``) vs info leads."""
+    """Compare sessions listed vs info total, leads counted (``is_lead``) vs info leads, and
+    the sum of the daily series (the customer's local days) vs the month's totals."""
+    lang = current()
     listed = len(data.sessions)
     info_sessions = int(summary_value(data.info, "sessions") or data.info.total_sessions)
     info_leads = int(summary_value(data.info, "leads") or data.info.total_leads)
-    counted: int | None = 0 if listed == 0 else None  # no sessions listed: no leads either
-    if listed and "arg_is_lead" in data.sessions.columns:
-        flags = data.sessions["arg_is_lead"].astype("string").str.strip().str.lower()
-        counted = int((flags == "true").fillna(False).sum())
+    info_asr = summary_value(data.info, "asr")
+    flags = _lead_flags(data.sessions)
+    counted = None if flags is None else int(flags.sum())
+    daily = daily_series(data)
+    days_sessions = int(daily["sessions"].sum())
+    days_leads = int(daily["leads"].sum()) if daily.attrs["leads_known"] else None
+    days_asr = float(daily["asr_amount"].sum()) if daily.attrs["asr_known"] else None
     sessions_ok = listed == info_sessions
     leads_ok = counted is None or counted == info_leads
-    status: Literal["ok", "mismatch"] = "ok" if sessions_ok and leads_ok else "mismatch"
+    values = {"listed": fmt_int(listed), "info": fmt_int(info_sessions)}
     parts = [
-        f"{fmt_int(listed)} sessions listed "
-        + ("match" if sessions_ok else "do not match")
-        + f" the {fmt_int(info_sessions)} in the Portal's statistics"
+        (
+            lang.gettext("{listed} sessions listed match the {info} in the Portal's statistics")
+            if sessions_ok
+            else lang.gettext(
+                "{listed} sessions listed do not match the {info} in the Portal's statistics"
+            )
+        ).format(**values)
     ]
     if counted is None:
-        parts.append("leads could not be counted from the sessions (not available)")
+        parts.append(lang.gettext("leads could not be counted from the sessions (not available)"))
+    else:
+        values = {"counted": fmt_int(counted), "info": fmt_int(info_leads)}
+        parts.append(
+            (
+                lang.gettext("{counted} leads counted from them match the {info} reported")
+                if counted == info_leads
+                else lang.gettext(
+                    "{counted} leads counted from them do not match the {info} reported"
+                )
+            ).format(**values)
+        )
+    check = CrossCheck(
+        listed,
+        info_sessions,
+        counted,
+        info_leads,
+        "ok",
+        "",
+        len(daily),
+        days_sessions,
+        days_leads,
+        days_asr,
+        info_asr,
+    )
+    zone = data.period.zone_label()
+    if check.days_ok:
+        parts.append(
+            lang.gettext("the {days} days ({zone}) add up to the month's totals").format(
+                days=len(daily), zone=zone
+            )
+        )
     else:
         parts.append(
-            f"{fmt_int(counted)} leads counted from them "
-            + ("match" if counted == info_leads else "do not match")
-            + f" the {fmt_int(info_leads)} reported"
+            lang.gettext(
+                "the {days} days ({zone}) add up to {sessions} sessions, {leads} leads and "
+                "an ASR amount of {asr}, not the month's totals"
+            ).format(
+                days=len(daily),
+                zone=zone,
+                sessions=fmt_int(days_sessions),
+                leads=fmt_int(days_leads),
+                asr=fmt_amount(days_asr),
+            )
         )
+    status: Literal["ok", "mismatch"] = (
+        "ok" if sessions_ok and leads_ok and check.days_ok else "mismatch"
+    )
     message = "; ".join(parts) + "."
-    return CrossCheck(listed, info_sessions, counted, info_leads, status, message)
+    return dataclasses.replace(check, status=status, message=message)
 
 
 # --------------------------------------------------------------------------- manifest

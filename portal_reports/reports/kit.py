@@ -7,8 +7,10 @@
 ``setup`` finds the project's ``.env`` from the working directory upwards (a notebook in
 ``project/notebooks/`` reads ``project/.env``, as the CLI does), loads the runner's
 ``data.json`` or fetches the month live (starting the embedded sandbox only when no Portal is
-configured), sets up inline charts, and in JupyterLab styles headline cards, callouts and tables
-with the export template's own ``components.css``. Demo data is always announced.
+configured), activates the customer's language (locale and currency, from ``data.json``:
+numbers, dates, labels and charts follow it), sets up inline charts, and in JupyterLab styles
+headline cards, callouts and tables with the export template's own ``components.css`` and
+the brand's accent. Demo data is always announced.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..dates import month_label, parse_month, previous_month
+from ..dates import parse_month, previous_month
 from ..errors import ConfigError
+from ..i18n import N_, _
 
 if TYPE_CHECKING:
     from ..data.month import MonthData
 
-SANDBOX_NOTICE = "Demo data from the built-in sandbox: these figures are not from a real Portal."
+SANDBOX_NOTICE = N_(
+    "Demo data from the built-in sandbox: these figures are not from a real Portal."
+)
 LAB_MARKER = "portal-reports-lab"
 #: Report styles apply only inside notebooks showing the marker the setup cell outputs.
 LAB_SCOPE = f".jp-Notebook:has(.{LAB_MARKER}) .jp-OutputArea-output"
@@ -90,8 +95,20 @@ _LAB_EXTRA = ".kpis { flex-wrap: nowrap; } .kpi { min-width: 0; }"
 
 
 def banner_html() -> str:
-    """The demo-data banner (``div.sandbox-banner``)."""
-    return f'<div class="sandbox-banner">{SANDBOX_NOTICE}</div>'
+    """The demo-data banner (``div.sandbox-banner``), in the active language."""
+    import html
+
+    text = _(SANDBOX_NOTICE)
+    return f'<div class="sandbox-banner">{html.escape(text)}</div>'
+
+
+def accent_css(accent: str | None) -> str:
+    """CSS variables for a brand's accent colour (``""`` without one: the house colours)."""
+    if not accent:
+        return ""
+    from .charts import _mix
+
+    return f":root {{ --accent: {accent}; --accent-soft: {_mix(accent, '#ffffff', 0.88)}; }}"
 
 
 @dataclass
@@ -152,6 +169,7 @@ def setup(
     ``data.json`` (None: fetch live with the settings of the project's ``.env``/environment).
     """
     from ..data.month import load_month
+    from ..i18n import activate
     from ..settings import load_dotenv_file
     from .charts import setup_notebook
 
@@ -161,6 +179,7 @@ def setup(
     if customer_id is not None and not isinstance(customer_id, str):
         raise ConfigError(f"customer_id must be a string or None, got {customer_id!r}")
     data = load_month(month, customer_id, data_path)
+    activate(data.language)  # this kernel serves this customer: its locale and currency
     setup_notebook()
     if _interactive():
         _display_html(_lab_header(data))
@@ -171,13 +190,16 @@ def _lab_header(data: MonthData) -> str:
     """Styles and the header line shown in JupyterLab (the setup cell is removed on export)."""
     import html
 
-    style = scoped_css(components_css() + _LAB_EXTRA)
+    style = scoped_css(components_css() + accent_css(data.settings.brand.accent) + _LAB_EXTRA)
     parts = [f'<div class="{LAB_MARKER}" hidden></div>']
     if style:
         parts.append(f"<style>{style}</style>")
+    logo = data.settings.brand.logo
+    if logo is not None:
+        parts.append(f'<img src="{logo.data_uri()}" alt="" style="height:28px; float:right">')
     parts.append(
         f'<p class="muted">{html.escape(data.customer_name)} · '
-        f"{html.escape(month_label(data.month))}</p>"
+        f"{html.escape(data.period.heading())}</p>"
     )
     if data.is_sandbox:
         parts.append(banner_html())

@@ -17,6 +17,8 @@ TIME_ZONES = [
     "Europe/Berlin",
     "Europe/Stockholm",
     "Europe/London",
+    "Asia/Kolkata",
+    "Australia/Sydney",
     "UTC",
 ]
 VOICES = ["aria", "nova", "sage", "ember", "linnea"]
@@ -71,6 +73,30 @@ _PROFILES: dict[str, dict[str, Any]] = {
         "transfer_number": None,  # no transfer line, no CRM: a smaller customer, 14 attributes
         "crm": None,
         "holidays": ["2026-12-24", "2026-12-31"],
+    },
+    "asha-eye-care": {
+        "working_hours": "Mon-Sat 09:00-19:00",
+        "greeting": "Namaste, welcome to Asha Eye Care! How may I help you today?",
+        "price_list": {"eye_test": 500.0, "cataract_consult": 1500.0, "lens_fitting": 2500.0},
+        "email": "appointments@asha-eye-care.example",
+        "voice": "sage",
+        "language": "en",
+        "max_call_minutes": "12",
+        "transfer_number": "+913340001234",
+        "crm": "none",
+        "holidays": ["2026-10-20", "2026-11-08", "2026-12-25"],
+    },
+    "harbour-physio": {
+        "working_hours": "Mon-Fri 07:00-19:00",
+        "greeting": "G'day, thanks for calling Harbour Physio. How can we help?",
+        "price_list": {"initial_consult": 110.0, "follow_up": 95.0, "dry_needling": 70.0},
+        "email": "bookings@harbour-physio.example",
+        "voice": "nova",
+        "language": "en",
+        "max_call_minutes": "10",
+        "transfer_number": "+61290001234",
+        "crm": "pipedrive",
+        "holidays": ["2026-12-25", "2026-12-26", "2027-01-26"],
     },
 }
 

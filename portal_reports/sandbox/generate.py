@@ -88,12 +88,16 @@ PHONE_PREFIX = {
     "autohaus-mueller": "+4989",
     "bistro-ca-va": "+1416",
     "nordlicht-yoga": "+46647",
+    "asha-eye-care": "+9133",
+    "harbour-physio": "+612",
 }
 LANGUAGES = {
     "acme-dental": (("en", 0.8), ("es", 0.2)),
     "autohaus-mueller": (("de", 0.75), ("en", 0.15), ("tr", 0.1)),
     "bistro-ca-va": (("fr", 0.6), ("en", 0.4)),
     "nordlicht-yoga": (("sv", 0.7), ("en", 0.2), ("de", 0.1)),
+    "asha-eye-care": (("en", 0.5), ("hi", 0.3), ("bn", 0.2)),
+    "harbour-physio": (("en", 0.9), ("zh", 0.1)),
 }
 SOURCES = ("google", "instagram", "direct", "newsletter")
 
@@ -147,18 +151,29 @@ def _hour_profile(customer: dict[str, Any]) -> np.ndarray:
     return weights
 
 
-def _local_grid(customer: dict[str, Any], start: int, hours: int) -> tuple[np.ndarray, ...]:
-    """Local weekday, local hour and working-hours flag of each UTC hour from ``start``.
+def slot_seconds(customer: dict[str, Any], start: int, hours: int) -> int:
+    """The grid step for a customer-month: an hour where the zone's offsets are whole hours
+    (they then change on whole UTC hours), else 15 minutes (UTC+05:30, +05:45, Lord Howe's
+    half-hour daylight saving), so every second of a slot has the same local hour."""
+    tz = ZoneInfo(customer["timezone"])
+    for i in range(0, hours + 1):
+        offset = datetime.fromtimestamp(start + i * 3600, UTC).astimezone(tz).utcoffset()
+        if offset is not None and offset.total_seconds() % 3600:
+            return 900
+    return 3600
 
-    All demo zones have whole-hour offsets changing on whole UTC hours, so every second of a
-    UTC hour has the same local hour: the flag of the hour is the flag of each of its seconds.
-    """
+
+def _local_grid(
+    customer: dict[str, Any], start: int, slots: int, step: int = 3600
+) -> tuple[np.ndarray, ...]:
+    """Local weekday, local hour and working-hours flag of each UTC slot of ``step`` seconds
+    from ``start`` (see :func:`slot_seconds`: every second of a slot has the slot's flag)."""
     tz = ZoneInfo(customer["timezone"])
     days = set(customer["work_days"])
-    weekday = np.empty(hours, dtype=np.int64)
-    hour = np.empty(hours, dtype=np.int64)
-    for i in range(hours):
-        local = datetime.fromtimestamp(start + i * 3600, UTC).astimezone(tz)
+    weekday = np.empty(slots, dtype=np.int64)
+    hour = np.empty(slots, dtype=np.int64)
+    for i in range(slots):
+        local = datetime.fromtimestamp(start + i * step, UTC).astimezone(tz)
         weekday[i], hour[i] = local.weekday(), local.hour
     in_days = np.isin(weekday, list(days))
     working = in_days & (hour >= customer["work_start"]) & (hour < customer["work_end"])
@@ -361,15 +376,17 @@ def _block(
     rng = np.random.default_rng([seed & 0xFFFFFFFFFFFF, index, year, mon])
     start, end = month_epochs(month)
     hours = (end + 1 - start) // 3600
-    weekday, hour, working = _local_grid(customer, start, hours)
+    step = slot_seconds(customer, start, hours)
+    slots = (end + 1 - start) // step
+    weekday, hour, working = _local_grid(customer, start, slots, step)
     day_factor = np.where(np.isin(weekday, list(customer["work_days"])), 1.0, 0.3)
     day_factor = day_factor * np.where(weekday == customer["work_days"][0], 1.1, 1.0)
-    noise = rng.lognormal(0.0, 0.15, hours // 24 + 1)[np.arange(hours) // 24]
+    noise = rng.lognormal(0.0, 0.15, hours // 24 + 1)[np.arange(slots) * step // 86400]
     weights = _hour_profile(customer)[hour] * day_factor * noise
     mean = model.VOLUME[customer["external_id"]] * (1 + model.GROWTH) ** (-k) * scale
     n = int(rng.poisson(mean * (hours / 24) / 30.4))
     slot = _pick(rng, weights, n)
-    created = start + slot * 3600 + rng.integers(0, 3600, n)
+    created = start + slot * step + rng.integers(0, step, n)
     order = np.argsort(created, kind="stable")
     created, slot = created[order], slot[order]
     keep = created <= cutoff

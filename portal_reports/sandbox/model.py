@@ -46,6 +46,25 @@ DEMO_CUSTOMERS: tuple[dict[str, Any], ...] = (
         "work_start": 7,
         "work_end": 20,
     },
+    # A half-hour offset (UTC+05:30): its days and working hours start at :30 UTC.
+    {
+        "external_id": "asha-eye-care",
+        "name": "Asha Eye Care Kolkata",
+        "timezone": "Asia/Kolkata",
+        "work_days": (0, 1, 2, 3, 4, 5),
+        "work_start": 9,
+        "work_end": 19,
+    },
+    # Southern hemisphere: daylight saving starts on the first Sunday of October (an October
+    # of 743 hours) and ends on the first Sunday of April.
+    {
+        "external_id": "harbour-physio",
+        "name": "Harbour Physio Sydney",
+        "timezone": "Australia/Sydney",
+        "work_days": (0, 1, 2, 3, 4),
+        "work_start": 7,
+        "work_end": 19,
+    },
 )
 
 # Sessions per month at scale 1 in the end month (earlier months shrink by GROWTH per month),
@@ -55,6 +74,8 @@ VOLUME = {
     "autohaus-mueller": 1800,
     "bistro-ca-va": 1100,
     "nordlicht-yoga": 450,
+    "asha-eye-care": 650,
+    "harbour-physio": 520,
 }
 GROWTH = 0.03
 STARTS_BEFORE_END = {"nordlicht-yoga": 2}
@@ -87,6 +108,17 @@ CONNECTORS: dict[str, tuple[tuple[str, str, float, float], ...]] = {
         ("newo_voice", "main_line", 30, 20),
         ("sandbox", "test", 5, 5),
     ),
+    "asha-eye-care": (
+        ("newo_voice", "main_line", 45, 30),
+        ("whatsapp", "business", 40, 55),
+        ("newo_chat", "website", 15, 15),
+    ),
+    "harbour-physio": (
+        ("newo_voice", "main_line", 50, 25),
+        ("twilio_voice", "after_hours", 0, 30),
+        ("newo_chat", "website", 35, 35),
+        ("sandbox", "test", 5, 2),
+    ),
 }
 
 VOICE_INTEGRATIONS = frozenset({"newo_voice", "twilio_voice"})
@@ -105,6 +137,8 @@ SESSION_TYPES = {
     "autohaus-mueller": {"booking": 30, "quote_request": 30, "support": 25, "opening_hours": 10},
     "bistro-ca-va": {"booking": 50, "quote_request": 8, "support": 10, "opening_hours": 27},
     "nordlicht-yoga": {"booking": 45, "quote_request": 5, "support": 20, "opening_hours": 25},
+    "asha-eye-care": {"booking": 45, "quote_request": 15, "support": 20, "opening_hours": 15},
+    "harbour-physio": {"booking": 55, "quote_request": 10, "support": 15, "opening_hours": 15},
 }
 WRONG_NUMBER_WEIGHT = 5
 TYPICAL_REVENUE = {
@@ -112,6 +146,8 @@ TYPICAL_REVENUE = {
     "autohaus-mueller": 420.0,
     "bistro-ca-va": 65.0,
     "nordlicht-yoga": 28.0,
+    "asha-eye-care": 2400.0,
+    "harbour-physio": 95.0,
 }
 ASR_RATE_PER_MINUTE = 0.35  # asr_amount of a voice session = minutes x rate
 
