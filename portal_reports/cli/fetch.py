@@ -134,8 +134,9 @@ def fetch_sessions(month, start, end, customer, connectors, is_active, out, prog
     first, last, label = _fetch_range(month, start, end)
     kind = _fetch_out_format(out)
     with PortalClient(customer_id=customer, progress=progress) as client:
-        items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
         who = _fetch_who(client)
+        with client.budget(f"fetch of sessions {label}"):
+            items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
     frame = sessions_frame(items)
     filters = [f"connectors {', '.join(connectors)}"] if connectors else []
     if is_active is not None:
@@ -164,7 +165,8 @@ def fetch_info(month, start, end, customer):
 
     first, last, label = _fetch_range(month, start, end)
     with PortalClient(customer_id=customer, progress=False) as client:
-        info = info_frames(client.sessions_info(first, last))
+        with client.budget(f"fetch of statistics {label}"):
+            info = info_frames(client.sessions_info(first, last))
         who = _fetch_who(client)
     click.echo(f"Sessions info {label} {who}")
     click.echo(info.summary_table())

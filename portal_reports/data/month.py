@@ -21,6 +21,7 @@ from .._io import atomic_write
 from ..attributes.lookup import name_from_attributes
 from ..dates import format_utc, month_range, parse_month, shift_month, to_utc
 from ..errors import ConfigError, PortalHTTPError
+from ..settings import redact_url
 
 if TYPE_CHECKING:
     from ..data.frames import SessionsInfo
@@ -134,6 +135,7 @@ def fetch_month(
 ) -> MonthData:
     """Fetch the month's sessions, its and the previous month's info, and the attributes.
 
+    The whole fetch runs under the client's fetch budget (``PORTAL_FETCH_BUDGET``).
     ``customer_id`` None is the whole account (no customer header), even when ``client``
     or ``PORTAL_CUSTOMER_ID`` names a customer, so data always matches its parameters.
     """
@@ -148,17 +150,18 @@ def fetch_month(
     start, end = month_range(month)
     prev_start, prev_end = month_range(shift_month(month, -1))
     fetched_at = datetime.now(UTC).replace(microsecond=0)
-    raw = {
-        "month": month,
-        "customer_id": customer_id,
-        "base_url": client.base_url,
-        "fetched_at": format_utc(fetched_at),
-        "sessions": client.sessions(start, end),
-        "info": client.sessions_info(start, end),
-        "previous_info": client.sessions_info(prev_start, prev_end),
-        "attributes": _fetch_attributes(client),
-        "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
-    }
+    with client.budget(f"fetch of {month} for {customer_id or 'the whole account'}"):
+        raw = {
+            "month": month,
+            "customer_id": customer_id,
+            "base_url": redact_url(client.base_url),
+            "fetched_at": format_utc(fetched_at),
+            "sessions": client.sessions(start, end),
+            "info": client.sessions_info(start, end),
+            "previous_info": client.sessions_info(prev_start, prev_end),
+            "attributes": _fetch_attributes(client),
+            "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
+        }
     return MonthData.from_raw(raw)
 
 
