@@ -180,3 +180,50 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     except Exception as exc:  # the test inspects it
         result = exc
     return result, time.monotonic() - started
+
+
+# --------------------------------------------------------------------------- a whole fake Portal
+
+SESSIONS = "/api/v1/bff/sessions"
+INFO = "/api/v1/bff/sessions/info"
+ATTRIBUTES = "/api/v1/bff/customer/attributes"
+
+
+def empty_info() -> dict[str, Any]:
+    """A valid /sessions/info answer with nothing in it."""
+    return {
+        "sessions_by_leads": {"items": [], "total_sessions": 0, "total_sessions_leads": 0},
+        "sessions_by_type": {"sessions_leads": [], "sessions_non_leads": []},
+        "sessions_by_channel": [],
+        "sessions_by_hours": [],
+        "sessions_by_asr": [],
+        "summary": {},
+    }
+
+
+def fake_portal(
+    server: HostileServer,
+    month: str,
+    sessions: list[Any],
+    info: Any,
+    previous_info: Any = None,
+    attributes: Any = None,
+) -> None:
+    """Serve one month: ``sessions`` paged as asked, ``info`` for ``month`` (``previous_info``
+    for any other range), ``attributes``. Payloads may be bytes (sent as they are, e.g. JSON
+    with NaN or 400-digit numbers) or JSON-able objects."""
+
+    def sessions_page(req: _Request) -> None:
+        page, per = int(req.query["page"][0]), int(req.query["per"][0])
+        items = sessions[(page - 1) * per : page * per]
+        meta = json.dumps({"page": page, "per": per, "total": len(sessions)}).encode()
+        items_json = b",".join(encode(i) for i in items)
+        send(req, 200, b'{"items": [' + items_json + b'], "metadata": ' + meta + b"}")
+
+    def sessions_info(req: _Request) -> None:
+        current = req.query["from_datetime"][0].startswith(month)
+        send(req, 200, info if current else (previous_info or empty_info()))
+
+    server.route(SESSIONS, sessions_page)
+    server.route(INFO, sessions_info)
+    server.route(ATTRIBUTES, json_answer(attributes or {"groups": [], "attributes": []}))

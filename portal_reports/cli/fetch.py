@@ -35,6 +35,12 @@ def _is_bare_date(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", text.strip()))
 
 
+def _warn(problems: list[str]) -> None:
+    """Values the Portal sent that could not be used: one ``warning:`` line each, on stderr."""
+    for line in problems:
+        click.echo(f"warning: {line}", err=True)
+
+
 def _fetch_who(client) -> str:
     return f"customer {client.customer_id}" if client.customer_id else "whole account"
 
@@ -137,7 +143,8 @@ def fetch_sessions(month, start, end, customer, connectors, is_active, out, prog
         who = _fetch_who(client)
         with client.budget(f"fetch of sessions {label}"):
             items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
-    frame = sessions_frame(items)
+    frame = sessions_frame(items, start=first, end=last)
+    _warn(frame.attrs.get("problems", []))
     filters = [f"connectors {', '.join(connectors)}"] if connectors else []
     if is_active is not None:
         filters.append("active only" if is_active else "ended only")
@@ -166,7 +173,8 @@ def fetch_info(month, start, end, customer):
     first, last, label = _fetch_range(month, start, end)
     with PortalClient(customer_id=customer, progress=False) as client:
         with client.budget(f"fetch of statistics {label}"):
-            info = info_frames(client.sessions_info(first, last))
+            info = info_frames(client.sessions_info(first, last), start=first, end=last)
         who = _fetch_who(client)
+    _warn(info.problems)
     click.echo(f"Sessions info {label} {who}")
     click.echo(info.summary_table())

@@ -89,25 +89,44 @@ class MonthData:
         """The month the deltas compare against (``YYYY-MM``)."""
         return shift_month(self.month, -1)
 
+    @property
+    def problems(self) -> list[str]:
+        """Every value from the Portal that could not be used, one line per kind ([] if none).
+
+        Reports show these as a data-quality warning, and the data check does not pass.
+        """
+        previous = [
+            f"Previous month's {line[0].lower()}{line[1:]}" for line in self.previous_info.problems
+        ]
+        return [*self.sessions.attrs.get("problems", []), *self.info.problems, *previous]
+
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> MonthData:
-        """Build frames from the raw JSON of a fetch (as saved in ``data.json``)."""
+        """Build frames from the raw JSON of a fetch (as saved in ``data.json``).
+
+        Sessions created outside the month are left out, and values that cannot be used are
+        set aside; both are listed in :attr:`problems`. A ``raw`` of the wrong shape is a
+        :class:`ConfigError`.
+        """
         from ..data.frames import attributes_frame, info_frames, sessions_frame
 
         missing = [k for k in RAW_KEYS if k not in raw]
         if missing:
             raise ConfigError(f"month data lacks {', '.join(missing)}")
+        _check_shape(raw)
+        month = parse_month(raw["month"])
+        start, end = month_range(month)
         customer_id = raw["customer_id"]
         attributes = raw["attributes"] or {"groups": [], "attributes": []}
         return cls(
-            month=parse_month(raw["month"]),
+            month=month,
             customer_id=customer_id,
             customer_name=customer_name_from(attributes, customer_id),
-            base_url=raw["base_url"],
+            base_url=redact_url(raw["base_url"]),
             fetched_at=to_utc(raw["fetched_at"]),
             sha256=raw_sha256(raw),
-            sessions=sessions_frame(raw["sessions"]),
-            info=info_frames(raw["info"]),
+            sessions=sessions_frame(raw["sessions"], start=start, end=end),
+            info=info_frames(raw["info"], start=start, end=end),
             previous_info=info_frames(raw["previous_info"]),
             attributes=attributes_frame(attributes),
             raw=raw,
@@ -118,6 +137,27 @@ class MonthData:
         """Write the raw JSON to ``path`` atomically (temp file in the same folder + replace)."""
         text = json.dumps(self.raw, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
         return atomic_write(path, text)
+
+
+_SHAPES: dict[str, tuple[type, ...]] = {
+    "month": (str,),
+    "customer_id": (str, type(None)),
+    "base_url": (str,),
+    "fetched_at": (str,),
+    "sessions": (list,),
+    "info": (dict,),
+    "previous_info": (dict,),
+    "attributes": (dict, type(None)),
+}
+
+
+def _check_shape(raw: dict[str, Any]) -> None:
+    """Refuse month data whose parts have the wrong JSON type (a hand-edited data.json)."""
+    for key, kinds in _SHAPES.items():
+        if not isinstance(raw[key], kinds):
+            raise ConfigError(f"month data: {key!r} has the wrong type ({type(raw[key]).__name__})")
+    if not all(isinstance(item, dict) for item in raw["sessions"]):
+        raise ConfigError("month data: 'sessions' holds something that is not a session object")
 
 
 def _fetch_attributes(client: PortalClient) -> dict[str, Any]:
@@ -173,12 +213,18 @@ def load_month(
     """Load ``data_path`` (a runner's data.json) when it exists, else fetch the month live."""
     month = parse_month(month)
     if data_path is not None and Path(data_path).is_file():
+        from ..portal.transport import MAX_JSON_DEPTH, too_deep
+
         try:
             raw = json.loads(Path(data_path).read_text(encoding="utf-8"))
+        except RecursionError:
+            raise ConfigError(f"cannot read month data {data_path}: nested too deeply") from None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read month data {data_path}: {exc}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"month data {data_path} is not a JSON object")
+        if too_deep(raw, MAX_JSON_DEPTH + 2):
+            raise ConfigError(f"month data {data_path} is nested more than {MAX_JSON_DEPTH} levels")
         if raw.get("month") != month or raw.get("customer_id") != customer_id:
             raise ConfigError(
                 f"month data {data_path} is for month={raw.get('month')!r} "

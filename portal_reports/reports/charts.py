@@ -64,6 +64,7 @@ STYLE: dict[str, Any] = {
     "legend.fontsize": 8.5,
     "legend.frameon": False,
     "svg.fonttype": "path",
+    "text.usetex": False,  # Portal text is never handed to LaTeX
 }
 _METRIC_LABELS = {
     "sessions": ("Sessions", "Sessions", fmt_int),
@@ -95,6 +96,17 @@ def _figure(ncols: int = 1, figsize: tuple[float, float] = FIGSIZE) -> tuple[Fig
         ax.tick_params(labelsize=STYLE["xtick.labelsize"], colors="#444444", length=3)
         ax.grid(axis="x", visible=False)
     return fig, axes
+
+
+def portal_label(value: Any, width: int = 40) -> str:
+    """Text from the Portal made safe for a chart label: one line, no control characters,
+    at most ``width`` characters, and every ``$`` escaped so matplotlib never reads it as
+    mathtext (``quote $5 to $10`` stays upright; ``$\\undefined{x}$`` cannot fail a report)."""
+    text = " ".join(str(value).split())
+    text = "".join(ch for ch in text if ch.isprintable())
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.replace("$", r"\$")
 
 
 def _label(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
@@ -233,7 +245,7 @@ def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
         if rows.empty:
             _empty(ax)
             return fig
-        labels = [str(a).replace("_", " ").capitalize() for a in rows["argument"]]
+        labels = [portal_label(str(a).replace("_", " ").capitalize()) for a in rows["argument"]]
         counts = rows["total_sessions"].to_numpy()
         colors = [PALETTE["leads"] if is_lead else PALETTE["other"] for is_lead in rows["is_lead"]]
         gap = np.where(np.arange(len(rows)) >= len(lead), 0.6, 0.0) if len(lead) else 0.0
@@ -363,7 +375,7 @@ def channel_chart(data: MonthData) -> Figure:
             return fig
         total = channels["count"].sum()
         shares = channels["count"].to_numpy() / total * 100
-        names = [str(c).capitalize() for c in channels["channel"]]
+        names = [portal_label(str(c).capitalize()) for c in channels["channel"]]
         y = np.arange(len(names))[::-1]
         colors = [PALETTE["asr"] if n == "Voice" else PALETTE["working"] for n in names]
         bars = ax.barh(y, shares, color=colors, height=0.55)

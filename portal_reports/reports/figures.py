@@ -7,6 +7,7 @@ and lead counts are cross-checked against the listed sessions. Turning them into
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,7 +32,8 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def summary_value(info: SessionsInfo, metric: str, column: str = "total") -> float:
-    """One figure of ``/sessions/info`` summary (0.0 when the Portal left it out)."""
+    """One figure of ``/sessions/info`` summary (0.0 when the Portal left it out or sent an
+    invalid value; :func:`checked_value` tells those apart)."""
     summary = info.summary
     if metric not in summary.index or column not in summary.columns:
         return 0.0
@@ -39,9 +41,25 @@ def summary_value(info: SessionsInfo, metric: str, column: str = "total") -> flo
     return 0.0 if pd.isna(value) else float(value)
 
 
+def checked_value(info: SessionsInfo, metric: str, column: str = "total") -> float:
+    """:func:`summary_value`, but NaN when the Portal sent a value that could not be used
+    (see ``SessionsInfo.invalid``): headline cards show it as "–", never as 0."""
+    if (metric, column) in getattr(info, "invalid", ()):
+        return math.nan
+    return summary_value(info, metric, column)
+
+
+def _checked_ratio(info: SessionsInfo, numerator: str, denominator: str) -> float | None:
+    """``numerator / denominator`` of two summary totals; NaN when either was invalid."""
+    top, bottom = checked_value(info, numerator), checked_value(info, denominator)
+    if math.isnan(top) or math.isnan(bottom):
+        return math.nan
+    return _ratio(top, bottom)
+
+
 def conversion_rate(info: SessionsInfo) -> float | None:
-    """Leads per session (0..1); None when there were no sessions."""
-    return _ratio(summary_value(info, "leads"), summary_value(info, "sessions"))
+    """Leads per session (0..1); None when there were no sessions, NaN for invalid data."""
+    return _checked_ratio(info, "leads", "sessions")
 
 
 def voice_share(info: SessionsInfo) -> float | None:
@@ -53,15 +71,13 @@ def voice_share(info: SessionsInfo) -> float | None:
 
 
 def revenue_per_lead(info: SessionsInfo) -> float | None:
-    """Revenue divided by leads; None without leads."""
-    return _ratio(summary_value(info, "revenue"), summary_value(info, "leads"))
+    """Revenue divided by leads; None without leads, NaN for invalid data."""
+    return _checked_ratio(info, "revenue", "leads")
 
 
 def average_opportunity_value(info: SessionsInfo) -> float | None:
     """Opportunity value per opportunity session; None without opportunities."""
-    return _ratio(
-        summary_value(info, "opportunity_value"), summary_value(info, "opportunity_sessions")
-    )
+    return _checked_ratio(info, "opportunity_value", "opportunity_sessions")
 
 
 def after_hours_share(info: SessionsInfo, metric: str) -> float | None:
@@ -97,8 +113,12 @@ def _kpi(
     *,
     rate: bool = False,
 ) -> Kpi:
-    """A Kpi; counts compare in %, rates (0..1) in percentage points."""
+    """A Kpi; counts compare in %, rates (0..1) in percentage points. NaN (a value the Portal
+    sent but that could not be used) shows as "–" with no comparison."""
     vs = f"vs {previous_label}"
+    if _is_nan(value) or _is_nan(previous):
+        where = "this month" if _is_nan(value) else previous_label
+        return Kpi(label, None, fmt(None), None, None, None, "na", f"n/a (invalid data, {where})")
     if value is None or previous is None:
         text = "n/a" if value is None else f"n/a (none in {previous_label})"
         return Kpi(label, value, fmt(value), previous, None, None, "na", text)
@@ -132,8 +152,12 @@ class FigureSpec:
     rate: bool = False
 
 
+def _is_nan(value: float | None) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _summary(metric: str, column: str = "total") -> Callable[[SessionsInfo], float]:
-    return lambda info: summary_value(info, metric, column)
+    return lambda info: checked_value(info, metric, column)
 
 
 #: Every figure a report may put in its headline, by key (a report lists the keys it shows).
@@ -242,9 +266,11 @@ def types_table(info: SessionsInfo, limit: int = 12) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Group", "Session type", "Sessions", "Share of group"])
 
 
-def _type_label(argument: Any) -> str:
-    """``quote_request`` -> ``Quote request``."""
-    text = str(argument).replace("_", " ").strip()
+def _type_label(argument: Any, width: int = 80) -> str:
+    """``quote_request`` -> ``Quote request``: one line, at most ``width`` characters."""
+    text = " ".join(str(argument).replace("_", " ").split())
+    if len(text) > width:
+        text = text[: width - 1] + "…"
     return text[:1].upper() + text[1:] if text else "(unnamed)"
 
 
@@ -318,12 +344,13 @@ class CrossCheck:
     sessions_info: int
     leads_counted: int | None
     leads_info: int
-    status: Literal["ok", "mismatch"]
+    status: Literal["ok", "mismatch", "invalid"]
     message: str
+    problems: tuple[str, ...] = ()  # values from the Portal that could not be used
 
     @property
     def ok(self) -> bool:
-        """True when every available comparison agrees."""
+        """True when every available comparison agrees and every value was usable."""
         return self.status == "ok"
 
 
@@ -338,7 +365,10 @@ def crosscheck(data: MonthData) -> CrossCheck:
         counted = int((flags == "true").fillna(False).sum())
     sessions_ok = listed == info_sessions
     leads_ok = counted is None or counted == info_leads
-    status: Literal["ok", "mismatch"] = "ok" if sessions_ok and leads_ok else "mismatch"
+    problems = tuple(getattr(data, "problems", ()))
+    status: Literal["ok", "mismatch", "invalid"] = "ok" if sessions_ok and leads_ok else "mismatch"
+    if status == "ok" and problems:
+        status = "invalid"
     parts = [
         f"{fmt_int(listed)} sessions listed "
         + ("match" if sessions_ok else "do not match")
@@ -352,28 +382,36 @@ def crosscheck(data: MonthData) -> CrossCheck:
             + ("match" if counted == info_leads else "do not match")
             + f" the {fmt_int(info_leads)} reported"
         )
+    if problems:
+        parts.append(
+            f"{len(problems)} kind(s) of value from the Portal could not be used "
+            "(see the data-quality warning)"
+        )
     message = "; ".join(parts) + "."
-    return CrossCheck(listed, info_sessions, counted, info_leads, status, message)
+    return CrossCheck(listed, info_sessions, counted, info_leads, status, message, problems)
 
 
 # --------------------------------------------------------------------------- manifest
 
 
-def _number(value: float) -> int | float:
-    """An int when integral, else a float rounded to 2 decimals."""
+def _number(value: float) -> int | float | None:
+    """An int when integral, else a float rounded to 2 decimals; None for NaN (invalid)."""
     value = float(value)
+    if math.isnan(value):
+        return None
     return int(value) if value.is_integer() else round(value, 2)
 
 
-def manifest_figures(data: MonthData) -> dict[str, int | float]:
-    """The manifest's ``figures``: summary totals plus the number of sessions listed."""
+def manifest_figures(data: MonthData) -> dict[str, int | float | None]:
+    """The manifest's ``figures``: summary totals plus the number of sessions listed
+    (``null`` for a total the Portal sent but that could not be used)."""
     info = data.info
     return {
-        "sessions_total": _number(summary_value(info, "sessions")),
-        "leads_total": _number(summary_value(info, "leads")),
-        "revenue_total": _number(summary_value(info, "revenue")),
-        "asr_total": _number(summary_value(info, "asr")),
-        "opportunity_value_total": _number(summary_value(info, "opportunity_value")),
-        "units_total": _number(summary_value(info, "units")),
+        "sessions_total": _number(checked_value(info, "sessions")),
+        "leads_total": _number(checked_value(info, "leads")),
+        "revenue_total": _number(checked_value(info, "revenue")),
+        "asr_total": _number(checked_value(info, "asr")),
+        "opportunity_value_total": _number(checked_value(info, "opportunity_value")),
+        "units_total": _number(checked_value(info, "units")),
         "sessions_listed": len(data.sessions),
     }
