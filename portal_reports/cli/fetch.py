@@ -14,16 +14,16 @@ def _fetch_range(month: str | None, start: str | None, end: str | None):
     """(start, end, label) from --month or --from/--to; the previous month by default."""
     from ..dates import format_utc, month_range, parse_month, previous_month, to_utc
 
-    if month and (start or end):
+    if month is not None and (start is not None or end is not None):
         raise click.UsageError("--month and --from/--to exclude each other")
-    if start or end:
-        if not (start and end):
+    if start is not None or end is not None:
+        if start is None or end is None:
             raise click.UsageError("--from and --to go together")
         first, last = to_utc(start), to_utc(end)
         if _is_bare_date(end):  # --to 2024-01-31 means the whole of that day
             last = last.replace(hour=23, minute=59, second=59)
         return first, last, f"{format_utc(first)}..{format_utc(last)}"
-    month = parse_month(month) if month else previous_month()
+    month = parse_month(month) if month is not None else previous_month()  # "" is an error
     first, last = month_range(month)
     return first, last, f"{month} ({format_utc(first)}..{format_utc(last)})"
 

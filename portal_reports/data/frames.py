@@ -799,7 +799,10 @@ def info_frames(
         total_sessions=total_sessions,
         total_leads=total_leads,
         raw=dict(info),
-        problems=[f"Statistics: {line}" for line in read.problems.lines()],
+        problems=[  # summary first: it feeds the headline figures
+            f"Statistics: {line}"
+            for line in sorted(read.problems.lines(), key=lambda x: not x.startswith("summary"))
+        ],
         invalid=invalid,
     )
 

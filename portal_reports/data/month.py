@@ -98,7 +98,7 @@ class MonthData:
         previous = [
             f"Previous month's {line[0].lower()}{line[1:]}" for line in self.previous_info.problems
         ]
-        return [*self.sessions.attrs.get("problems", []), *self.info.problems, *previous]
+        return [*self.info.problems, *self.sessions.attrs.get("problems", []), *previous]
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> MonthData:
