@@ -41,10 +41,11 @@ class _Request(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        self.body = body
         owner = self.server.owner
         with owner.lock:
             owner.requests.append((self.command, self.path, dict(self.headers), body))
-        handler = owner.routes.get(self.route_path)
+        handler = owner.routes.get(self.route_path) or owner.fallback
         if handler is None:
             send(self, 404, {"code": 404, "type": "Not Found", "reason": "no route", "errors": []})
             return
@@ -53,7 +54,8 @@ class _Request(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
 
-    do_GET = do_PUT = do_POST = _dispatch
+    body: bytes = b""
+    do_GET = do_PUT = do_POST = do_DELETE = _dispatch
 
 
 class _Server(ThreadingHTTPServer):
@@ -67,6 +69,7 @@ class HostileServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Handler] = {}
+        self.fallback: Handler | None = None  # for paths without a route
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -227,3 +230,25 @@ def fake_portal(
     server.route(SESSIONS, sessions_page)
     server.route(INFO, sessions_info)
     server.route(ATTRIBUTES, json_answer(attributes or {"groups": [], "attributes": []}))
+
+
+def proxy_to(target: str, before_answer: Callable[[_Request, Any], None] | None = None) -> Handler:
+    """Forward a request to ``target`` (e.g. a sandbox) and relay its answer.
+
+    ``before_answer(request, response)`` runs after the target answered and before the
+    answer is relayed: a test can act as another writer at exactly that moment.
+    """
+    import requests
+
+    def handler(req: _Request) -> None:
+        headers = {
+            k: v for k, v in req.headers.items() if k.lower() not in ("host", "content-length")
+        }
+        resp = requests.request(
+            req.command, target + req.path, headers=headers, data=req.body or None, timeout=10
+        )
+        if before_answer is not None:
+            before_answer(req, resp)
+        send(req, resp.status_code, resp.content)
+
+    return handler

@@ -239,10 +239,19 @@ class PortalClient:
                 f"unknown attribute field(s) {', '.join(unknown)}; "
                 f"expected some of {', '.join(ATTRIBUTE_FIELDS)}"
             )
-        path = _attribute_path(attribute_id)
         current = self.customer_attribute(attribute_id)
         body = {key: current[key] for key in ATTRIBUTE_FIELDS if key in current}
         body.update(changes)
+        return self.replace_customer_attribute(attribute_id, body)
+
+    def replace_customer_attribute(self, attribute_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT ``body`` as the attribute's new fields (the Portal replaces them all: a field
+        left out is reset). Prefer :meth:`update_customer_attribute`, or
+        ``portal_reports.attributes.set_attribute``, which also guards against lost updates."""
+        unknown = sorted(set(body) - set(ATTRIBUTE_FIELDS))
+        if unknown:
+            raise ConfigError(f"unknown attribute field(s) {', '.join(unknown)}")
+        path = _attribute_path(attribute_id)
         return self._check_attribute("PUT", path, self._request("PUT", path, json_body=body))
 
     # -- HTTP ------------------------------------------------------------------------------
