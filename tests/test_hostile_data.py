@@ -293,3 +293,52 @@ def test_frames_of_odd_json_types_do_not_crash():
         "Statistics: summary.leads.total: 20.0 is more than the 10 sessions; "
         "the conversion rate is over 100%"
     ]
+
+
+# --------------------------------------------------------------------------- more hostile cases
+
+
+def test_an_answer_larger_than_the_limit_is_refused(server):
+    server.route(INFO, json_answer({**empty_info(), "padding": "x" * 5000}))
+    with client_for(server) as c:
+        c.transport.max_body = 4000
+        with pytest.raises(InvalidResponseError, match="a body of more than 4,000 bytes"):
+            c.month_info(MONTH)
+    assert len(server.requests) == 1  # not retried
+
+
+@pytest.mark.parametrize("path", [INFO, "/api/v1/bff/customer/attributes"])
+def test_answers_that_are_not_objects_are_invalid(server, path):
+    server.route(path, json_answer([1, 2, 3]))
+    with client_for(server) as c, pytest.raises(InvalidResponseError, match="no JSON object"):
+        c.month_info(MONTH) if path == INFO else c.customer_attributes()
+
+
+def test_repeated_dates_many_channels_and_terminal_escapes(server):
+    info = empty_info()
+    info["sessions_by_leads"]["items"] = [
+        {"date": f"{MONTH}-02", "total_sessions": 2, "total_sessions_leads": 1},
+        {"date": f"{MONTH}-02", "total_sessions": 5, "total_sessions_leads": 1},
+    ]
+    info["sessions_by_channel"] = [{"channel": f"ch{n}", "count": n + 1} for n in range(300)]
+    info["sessions_by_type"]["sessions_leads"] = [
+        {"argument": "\x1b]0;owned\x07\x1b[2J", "total_sessions": 1}
+    ]
+    info["summary"] = {"sessions": {"total": 2}}
+    name = {"idn": "business_name", "value": "Acme\r\nBcc: x@evil.example " + "y" * 500}
+    fake_portal(server, MONTH, GOOD[:2], info, attributes={"groups": [], "attributes": [name]})
+    with client_for(server) as c:
+        data = fetch_month(MONTH, "acme", client=c)
+    assert "a date already listed" in "\n".join(data.problems)
+    assert figures.daily_series(data).loc[f"{MONTH}-02", "sessions"] == 2
+    fig = charts.channel_chart(data)
+    assert len(fig.axes[0].patches) == charts.MAX_CHANNELS and fig.get_size_inches()[1] < 6
+    assert "\n" not in data.customer_name and len(data.customer_name) <= 100
+    from click.testing import CliRunner
+
+    from portal_reports.cli import cli
+
+    env = {"PORTAL_BASE_URL": server.url, "PORTAL_SECRET": SECRET, "PORTAL_CUSTOMER_ID": ""}
+    result = CliRunner().invoke(cli, ["fetch", "info", "--month", MONTH], env=env)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\\x1b]0;owned\\x07" in result.output

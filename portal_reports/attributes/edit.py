@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import printable
 from ..errors import AttributeValidationError, ConcurrentChangeError, ConfigError
 from .lookup import FIELD_ORDER, PUT_FIELDS, get_attribute
 
@@ -209,8 +210,10 @@ def diff_text(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    """A field value as JSON text (strings quoted, so trailing spaces and "" are visible)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A field value as JSON text (strings quoted, so trailing spaces and "" are visible;
+    control characters escaped, so a value cannot drive the terminal)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if text.isprintable() else printable(text)
 
 
 def plan_update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .._text import printable
 from ..errors import ConfigError
 from .app import PortalGroup, cli
 
@@ -38,7 +39,7 @@ def _is_bare_date(text: str) -> bool:
 def _warn(problems: list[str]) -> None:
     """Values the Portal sent that could not be used: one ``warning:`` line each, on stderr."""
     for line in problems:
-        click.echo(f"warning: {line}", err=True)
+        click.echo(f"warning: {printable(line)}", err=True)
 
 
 def _fetch_who(client) -> str:
@@ -152,9 +153,9 @@ def fetch_sessions(month, start, end, customer, connectors, is_active, out, prog
     click.echo(f"{len(frame)} sessions {label} {who}{suffix}")
     if len(frame):
         counts = frame["connector"].value_counts(dropna=False)
-        width = max(len(str(name)) for name in counts.index)
+        width = max(len(printable(name)) for name in counts.index)
         for name, count in counts.items():
-            click.echo(f"  {str(name):<{width}}  {count:>7,}  {count / len(frame):6.1%}")
+            click.echo(f"  {printable(name):<{width}}  {count:>7,}  {count / len(frame):6.1%}")
         active = int(frame["is_active"].sum())
         if active:
             click.echo(f"  ({active:,} still active)")
@@ -177,4 +178,4 @@ def fetch_info(month, start, end, customer):
         who = _fetch_who(client)
     _warn(info.problems)
     click.echo(f"Sessions info {label} {who}")
-    click.echo(info.summary_table())
+    click.echo("\n".join(printable(line) for line in info.summary_table().splitlines()))

@@ -610,6 +610,15 @@ class _InfoReader:
             rows = [r for r, wrong in zip(rows, bad, strict=True) if not wrong]
             stamps = stamps[~bad]
         dates = pd.DatetimeIndex(stamps.tz_convert(None)).as_unit("ns").normalize()
+        repeated = np.asarray(dates.duplicated())
+        if repeated.any():  # one row per date: later ones are left out
+            for row, again in zip(rows, repeated, strict=True):
+                if again:
+                    self.problems.add(
+                        f"{where}.date", row.get("date"), "a date already listed", "row left out"
+                    )
+            rows = [r for r, again in zip(rows, repeated, strict=True) if not again]
+            dates = dates[~repeated]
         return rows, dates
 
     def counts(self, values: list[Any], where: str) -> np.ndarray:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..portal.client import PortalClient
 
 ALL_CUSTOMERS = "All customers"
+MAX_NAME = 100  # characters of a business name taken from the Portal
 RAW_KEYS = (
     "month",
     "customer_id",
@@ -59,7 +60,11 @@ def customer_name_from(attributes: dict[str, Any], customer_id: str | None) -> s
     """
     if customer_id is None:
         return ALL_CUSTOMERS
-    return name_from_attributes(attributes) or customer_id
+    name = name_from_attributes(attributes)
+    if name:  # Portal text in headers, file names, PDF metadata, mail subjects: one short line
+        name = "".join(ch for ch in " ".join(name.split()) if ch.isprintable())
+        name = name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+    return name or customer_id
 
 
 @dataclass

@@ -187,6 +187,8 @@ class PortalClient:
     def sessions_info(self, start: DateLike, end: DateLike) -> dict[str, Any]:
         """Raw ``/sessions/info`` statistics for [start, end] (inclusive)."""
         data = self._request("GET", SESSIONS_INFO_PATH, params=self._range_params(start, end))
+        if not isinstance(data, dict):
+            raise self._transport.invalid("GET", SESSIONS_INFO_PATH, "no JSON object")
         for key, kind in INFO_KEYS.items():
             if not isinstance(data.get(key), kind):
                 raise self._transport.invalid(
@@ -217,9 +219,15 @@ class PortalClient:
         """The customer's attributes: ``{"groups": [...], "attributes": [...]}``."""
         params = [("query", query)] if query else None
         data = self._request("GET", ATTRIBUTES_PATH, params=params)
+        if not isinstance(data, dict):
+            raise self._transport.invalid("GET", ATTRIBUTES_PATH, "no JSON object")
         for key in ("groups", "attributes"):
             if not isinstance(data.get(key), list):
                 raise self._transport.invalid("GET", ATTRIBUTES_PATH, f"no list {key!r}")
+        if not all(isinstance(a, dict) for a in data["attributes"]):
+            raise self._transport.invalid(
+                "GET", ATTRIBUTES_PATH, "an attribute that is not an object"
+            )
         return data
 
     def customer_attribute(self, attribute_id: str) -> dict[str, Any]:

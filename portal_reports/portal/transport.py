@@ -74,6 +74,8 @@ _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 Timeout = float | tuple[float, float]
 MAX_JSON_DEPTH = 64  # deeper answers are refused: nothing in the spec nests beyond 4 levels
+MAX_BODY = 32 * 2**20  # bytes of one answer (after gzip); a page of 100 sessions is ~70 kB
+MAX_MESSAGE = 500  # characters of a Portal error text put into an exception message
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class Transport:
         user_agent: str = "portal-reports",
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         auth: Auth | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigError(f"max_retries must be an integer >= 0, got {max_retries!r}")
@@ -134,6 +137,7 @@ class Transport:
         self.backoff_factor = float(backoff_factor)
         self.backoff_max = float(backoff_max)
         self.request_deadline = float(request_deadline)
+        self.max_body = int(max_body)
         self._sleep = sleep
         self._rng = random.Random()
         self._local = threading.local()  # the budget a thread's calls run under
@@ -223,7 +227,13 @@ class Transport:
                         headers=headers,
                         timeout=_bounded(self.timeout, left),
                         allow_redirects=False,  # a redirect must never carry the secret elsewhere
+                        stream=True,  # the body is read below, with a size limit
                     )
+                    _read_body(resp, self.max_body)
+            except _TooLarge as exc:
+                fatal = self.invalid(
+                    method, path, f"a body of more than {self.max_body:,} bytes ({exc}); refused"
+                )
             except requests.exceptions.SSLError as exc:
                 if watch.fired:
                     failure = "cut off at the deadline"
@@ -365,9 +375,12 @@ class Transport:
         if 300 <= status < 400 and resp.headers.get("Location"):
             # not followed: the secret header must not travel to another address
             text += f" (redirects to {resp.headers['Location']}; is PORTAL_BASE_URL right?)"
+        text = self.scrub(text)  # before cutting, so no half secret survives the cut
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 1] + "…"
         if attempts > 1:
             text += f" (after {attempts} attempts)"
-        exc.args = (self.scrub(text),)
+        exc.args = (text,)
         return exc
 
     def invalid(self, method: str, path: str, what: str) -> InvalidResponseError:
@@ -391,6 +404,27 @@ class Transport:
 
 class _Truncated(Exception):
     """Internal: a 2XX JSON body that ended early (retried like a broken read)."""
+
+
+class _TooLarge(Exception):
+    """Internal: an answer larger than ``max_body`` (refused, never retried)."""
+
+
+def _read_body(resp: requests.Response, limit: int) -> None:
+    """Read the streamed body into ``resp`` (so ``resp.content`` works), at most ``limit``
+    bytes after decoding (a gzip bomb stops at the limit too)."""
+    declared = (resp.headers.get("Content-Length") or "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        resp.close()
+        raise _TooLarge(f"Content-Length {int(declared):,}")
+    chunks, size = [], 0
+    for chunk in resp.iter_content(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            raise _TooLarge(f"over {limit:,} bytes read")
+        chunks.append(chunk)
+    resp._content = b"".join(chunks)  # what requests itself does when it reads a body
 
 
 _ERROR_CLASSES: dict[int, type[PortalHTTPError]] = {

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 FIGSIZE = (7.0, 3.2)
 EMPTY_HEIGHT = 1.6
 EMPTY_TEXT = "No sessions this month"
+MAX_CHANNELS = 8  # bars in the channel chart; the rest are one "Other" bar
 PALETTE = {
     "sessions": "#9bb8d9",  # light blue bars
     "leads": "#1f6f4a",  # deep green
@@ -367,6 +368,13 @@ def channel_chart(data: MonthData) -> Figure:
     """Share of sessions per channel (chat, voice) as bars labelled with counts."""
     channels = data.info.channels.sort_values("count", ascending=False, kind="stable")
     channels = channels[channels["count"] > 0]
+    if len(channels) > MAX_CHANNELS:  # a Portal may name any number of channels
+        rest = channels.iloc[MAX_CHANNELS - 1 :]
+        other = pd.DataFrame(
+            {"channel": [f"Other ({len(rest)} channels)"], "count": [rest["count"].sum()]}
+        )
+        top = channels.iloc[: MAX_CHANNELS - 1].assign(channel=lambda f: f["channel"].astype(str))
+        channels = pd.concat([top, other], ignore_index=True)
     with _styled():
         fig, (ax,) = _figure(figsize=(FIGSIZE[0], 1.0 + 0.45 * max(2, len(channels))))
         _label(ax, "Share of sessions by channel", "Share of sessions (%)", "Channel")
