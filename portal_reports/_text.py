@@ -26,3 +26,15 @@ def scrub(text: str, *secrets: str | None) -> str:
 def one_line(text: object) -> str:
     """Any text as one line (runs of whitespace, newlines included, become one space)."""
     return " ".join(str(text).split())
+
+
+def printable(text: object) -> str:
+    """Foreign text made safe for a terminal: one line, and every other non-printable
+    character (escape sequences, C1 controls) shown as ``\\xNN``/``\\uNNNN``."""
+    line = one_line(text)
+    if line.isprintable():
+        return line
+    return "".join(
+        ch if ch.isprintable() else (f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        for ch in line
+    )

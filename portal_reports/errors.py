@@ -80,6 +80,11 @@ class PortalConnectionError(PortalError):
     """The Portal could not be reached or dropped the connection, after every retry."""
 
 
+class PortalTimeoutError(PortalConnectionError):
+    """A request or a whole fetch took longer than its deadline (``PORTAL_REQUEST_DEADLINE``,
+    ``PORTAL_FETCH_BUDGET``); the message names what timed out. Safe to retry later."""
+
+
 class InvalidResponseError(PortalError):
     """The Portal answered 2XX with something that is not the JSON the spec promises."""
 
@@ -123,3 +128,13 @@ class MailError(PortalError):
 
 class AttributeValidationError(PortalError):
     """A customer attribute value does not fit its ``value_type`` / ``possible_values``."""
+
+
+class ConcurrentChangeError(PortalError):
+    """An attribute changed on the Portal while portal-reports was updating it (the API has no
+    ETag, so this is detected by reading it again). Check the attribute, then retry."""
+
+    def __init__(self, message: str, *, applied: bool, attribute: dict[str, Any] | None = None):
+        self.applied = applied  # True when our PUT was answered (it may since be overwritten)
+        self.attribute = attribute  # the attribute as read back, when known
+        super().__init__(message)

@@ -6,15 +6,79 @@ used (started in the background on a free loopback port), so everything runs out
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
 ENV_BASE_URL = "PORTAL_BASE_URL"
 ENV_SECRET = "PORTAL_SECRET"
 ENV_CUSTOMER = "PORTAL_CUSTOMER_ID"
+ENV_REQUEST_DEADLINE = "PORTAL_REQUEST_DEADLINE"
+ENV_FETCH_BUDGET = "PORTAL_FETCH_BUDGET"
+DEFAULT_REQUEST_DEADLINE = 60.0  # seconds for one API call: connect, every read, retries, waits
+DEFAULT_FETCH_BUDGET = 900.0  # seconds for a whole fetch (a month's sessions, statistics, ...)
+MAX_SECONDS = 86400.0
+
+Auth = tuple[str, str]
+
+
+def split_url_credentials(url: str) -> tuple[str, Auth | None]:
+    """``https://user:pass@host/x`` -> (``https://host/x``, ("user", "pass")).
+
+    The credentials are sent as HTTP Basic auth; only the clean URL is ever recorded
+    (data.json, manifests, HTML/PDF/notebook metadata, logs, messages).
+    """
+    try:
+        parts = urlsplit(url)
+        username, password = parts.username, parts.password
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # a bad port or bracket: refuse without echoing what may be a password
+        raise ConfigError(
+            f"{ENV_BASE_URL} is not a valid URL (check the host and port; it is not shown "
+            "because it may hold a password)"
+        ) from None
+    if "@" not in parts.netloc:
+        return url, None
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host + (f":{port}" if port is not None else "")
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(username or ""), unquote(password or ""))
+
+
+def redact_url(url: str) -> str:
+    """``url`` without any ``user:password@`` part (for anything recorded or shown)."""
+    try:
+        return split_url_credentials(url)[0]
+    except ConfigError:
+        return "(invalid URL)"
+
+
+def env_seconds(name: str, default: float, value: float | str | None = None) -> float:
+    """Seconds from ``value``, else the environment variable ``name``, else ``default``:
+    finite, above 0 and at most a day, or a :class:`ConfigError` naming the variable."""
+    if value is not None:
+        name, raw = name.removeprefix("PORTAL_").lower(), value  # given as an argument
+    else:
+        raw = (os.environ.get(name) or "").strip() or None
+    if raw is None:
+        return float(default)
+    if isinstance(raw, bool):
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}")
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_SECONDS:
+        raise ConfigError(
+            f"{name} must be more than 0 and at most {MAX_SECONDS:g} seconds, got {raw!r}"
+        )
+    return seconds
 
 
 def find_dotenv_file(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -43,12 +107,14 @@ def load_dotenv_file(path: str | os.PathLike[str] | None = None) -> Path | None:
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved connection settings. The secret is kept out of ``repr``."""
+    """Resolved connection settings. The secret and any URL credentials (``auth``, sent as
+    HTTP Basic auth; never part of ``base_url``) are kept out of ``repr``."""
 
     base_url: str | None
     secret: str | None = field(repr=False)
     customer_id: str | None = None
     sandbox: bool = False
+    auth: Auth | None = field(default=None, repr=False)
 
     @property
     def data_source(self) -> str:
@@ -83,9 +149,10 @@ def resolve_settings(
         raise ConfigError(f"{ENV_BASE_URL} is not set (it is required when {ENV_SECRET} is set)")
     if not secret:
         raise ConfigError(f"{ENV_SECRET} is not set (it is required when {ENV_BASE_URL} is set)")
+    base_url, auth = split_url_credentials(base_url)
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_BASE_URL} must start with http:// or https://, got {base_url!r}")
-    return Settings(base_url.rstrip("/"), secret, customer_id)
+    return Settings(base_url.rstrip("/"), secret, customer_id, auth=auth)
 
 
 def connect(settings: Settings) -> Settings:

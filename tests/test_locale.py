@@ -212,7 +212,8 @@ def test_catalogs_are_complete_and_compiled():
     with (folder / "portal_reports.mo").open("rb") as fh:
         mo = read_mo(fh)
     translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
-    assert not found - set(translated), "untranslated: " + ", ".join(sorted(found - translated))
+    missing = found - set(translated)
+    assert not missing, "untranslated: " + ", ".join(sorted(missing))
     assert {m.id: m.string for m in mo if m.id} == translated
 
 

@@ -10,8 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AttributeValidationError, ConfigError, PortalError, PortalHTTPError
-from .edit import _describe, _same_value, _show, validate_value
+from ..errors import (
+    AttributeValidationError,
+    ConcurrentChangeError,
+    ConfigError,
+    PortalError,
+    PortalHTTPError,
+)
+from .edit import _describe, _same_value, _show, put_checked, validate_value
 from .lookup import _customer_label
 
 if TYPE_CHECKING:
@@ -122,7 +128,12 @@ class BulkResult:
         lines = [f"Applied {len(self.applied)} change(s)."]
         lines.extend(f"  applied {r.describe()}" for r in self.applied)
         if self.failed is not None:
-            uncertain = "" if _is_http_answer(self.error) else " (outcome unknown: no answer)"
+            if isinstance(self.error, ConcurrentChangeError):
+                uncertain = " (sent, then changed by someone else)" if self.error.applied else ""
+            elif _is_http_answer(self.error):
+                uncertain = ""
+            else:
+                uncertain = " (outcome unknown: no answer)"
             lines.append(f"FAILED {self.failed.describe()}{uncertain}: {self.error}")
             rest = [r for r in self.not_applied if r is not self.failed]
             lines.append(f"Not applied ({len(rest)} more):" if rest else "No other rows pending.")
@@ -136,31 +147,85 @@ def _is_http_answer(error: BaseException | None) -> bool:
 
 
 def read_bulk_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """Rows of a bulk file with columns ``idn,value`` (UTF-8, BOM tolerated; other columns ignored)."""
+    """Rows of a bulk file with columns ``idn,value`` (UTF-8, BOM tolerated; other columns ignored).
+
+    The file is read strictly, and a malformed one is refused as a whole (one-line
+    :class:`ConfigError` naming the file and line, so nothing is applied): a quote that is
+    never closed or is followed by text, a row with more or fewer fields than the header, a
+    NUL byte or another control character, a field longer than ``csv.field_size_limit()``
+    (128 KiB). A value with a line break (usually an unbalanced quote that swallowed the next
+    row) is refused by :func:`plan_bulk` unless it equals the current value.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text: {exc.reason}") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or []]
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ConfigError(f"{path}, line {line}: contains a NUL byte; nothing was applied")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    first = 1
+    try:
+        for record in reader:
+            if record:  # csv gives [] for a blank line
+                records.append((first, record))
+            first = reader.line_num + 1
+    except csv.Error as exc:
+        raise ConfigError(
+            f"{path}, line {first}: {_csv_problem(exc)}; nothing was applied"
+        ) from None
+    if not records:
+        raise ConfigError(f"{path}: empty file (need a header idn,value)")
+    _, header = records[0]
+    columns = [c.strip() for c in header]
     missing = [c for c in ("idn", "value") if c not in columns]
     if missing:
         raise ConfigError(
             f"{path}: missing column(s) {', '.join(missing)} (need a header idn,value)"
         )
-    reader.fieldnames = columns
+    twice = sorted({c for c in ("idn", "value") if columns.count(c) > 1})
+    if twice:
+        raise ConfigError(f"{path}: column(s) {', '.join(twice)} appear more than once")
+    idn_at, value_at = columns.index("idn"), columns.index("value")
     rows = []
-    for record in reader:
-        rows.append(
-            {
-                "line": str(reader.line_num),
-                "idn": (record.get("idn") or "").strip(),
-                "value": record.get("value") or "",
-            }
-        )
+    for line, record in records[1:]:
+        where = f"{path}, line {line}"
+        if len(record) != len(columns):
+            raise ConfigError(
+                f"{where}: {len(record)} field(s) but the header has {len(columns)} "
+                "(quote a value that holds a comma); nothing was applied"
+            )
+        idn, value = record[idn_at].strip(), record[value_at]
+        for name, field_text in (("idn", idn), ("value", value)):
+            _check_field(where, name, field_text)
+        rows.append({"line": str(line), "idn": idn, "value": value})
     return rows
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """csv's message, in words a person can act on."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    if "unexpected end of data" in text:
+        return "a quoted field is never closed (an unbalanced quote)"
+    if "expected after" in text:
+        return f"text after a closing quote ({text})"
+    return text
+
+
+def _check_field(where: str, name: str, text: str) -> None:
+    """Refuse control characters in an idn or value (tab and line breaks allowed here;
+    :func:`plan_bulk` refuses a line break in a value that would change anything)."""
+    bad = next((ch for ch in text if (ord(ch) < 32 and ch not in "\t\r\n") or ord(ch) == 127), None)
+    if bad is not None:
+        raise ConfigError(
+            f"{where}: the {name} contains the control character U+{ord(bad):04X}; "
+            "nothing was applied"
+        )
 
 
 def plan_bulk(
@@ -172,8 +237,8 @@ def plan_bulk(
     """Classify each ``{idn, value}`` row against the current attributes; sends nothing.
 
     A row is a change, unchanged (value already equal after normalisation), invalid (unknown
-    idn, bad value, a change to a hidden attribute without ``allow_hidden``) or a duplicate of
-    an earlier idn.
+    idn, bad value, a change to a hidden attribute without ``allow_hidden``, a new value with
+    a line break) or a duplicate of an earlier idn.
     """
     current = {a.get("idn"): a for a in client.customer_attributes().get("attributes") or []}
     seen: dict[str, int] = {}
@@ -204,6 +269,11 @@ def plan_bulk(
             continue
         if _same_value(attribute, row.new_value):
             row.status = UNCHANGED
+        elif "\n" in value or "\r" in value:
+            row.reason = (
+                "the value spans several lines (an unbalanced quote that swallowed the next "
+                "row?); multi-line values are not applied from a file (use `attributes set`)"
+            )
         elif attribute.get("is_hidden") and not allow_hidden:
             row.reason = f"{_describe(attribute)} is hidden (use --allow-hidden to change it)"
         else:
@@ -235,7 +305,7 @@ def apply_bulk(
     pending = list(plan.changes)
     for index, row in enumerate(pending):
         try:
-            after = client.update_customer_attribute(str(row.attribute["id"]), value=row.new_value)
+            after = put_checked(client, row.attribute, {"value": row.new_value})
         except PortalError as exc:
             result.failed, result.error = row, exc
             result.not_applied = pending[index:]

@@ -1,18 +1,32 @@
 """Changing attributes safely: validate against ``value_type``, diff, whole-body PUT.
 
 The Portal's PUT replaces the whole attribute, so every field not named is sent back as it was.
+
+The API has no ETag or version, so a read-modify-write can lose a concurrent change. What
+:func:`put_checked` does about it: on this machine, a lock file serialises every portal-reports
+process changing the same attribute; against other writers, the attribute is read again just
+before the PUT (refused if a field being changed moved since it was planned) and just after it
+(:class:`ConcurrentChangeError` if anything differs from the Portal's answer). A change by
+another writer landing between our read and our PUT cannot be seen by any client.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import math
-from collections.abc import Mapping
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AttributeValidationError, ConfigError
-from .lookup import FIELD_ORDER, get_attribute
+from .._text import printable
+from ..errors import AttributeValidationError, ConcurrentChangeError, ConfigError
+from .lookup import FIELD_ORDER, PUT_FIELDS, get_attribute
 
 #: Fields a caller of :func:`plan_update` / :func:`set_attribute` may change.
 EDITABLE_FIELDS = ("value", "title", "description")
@@ -196,8 +210,10 @@ def diff_text(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    """A field value as JSON text (strings quoted, so trailing spaces and "" are visible)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A field value as JSON text (strings quoted, so trailing spaces and "" are visible;
+    control characters escaped, so a value cannot drive the terminal)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if text.isprintable() else printable(text)
 
 
 def plan_update(
@@ -256,15 +272,101 @@ def _same_value(attribute: Mapping[str, Any], new_value: str) -> bool:
 
 
 def apply_change(client: PortalClient, change: Change) -> Change:
-    """Send a planned change (only its changed editable fields); no request if nothing differs."""
+    """Send a planned change (only its changed editable fields); no request if nothing differs.
+
+    Goes through :func:`put_checked`: :class:`ConcurrentChangeError` when the attribute
+    changed on the Portal while this ran.
+    """
     changes = {k: change.after[k] for k in change.changed_fields if k in EDITABLE_FIELDS}
     other = [k for k in change.changed_fields if k not in EDITABLE_FIELDS]
     if other:
         raise ConfigError(f"refusing to change {', '.join(other)} of {change.idn!r}: not editable")
     if not changes:
         return Change(before=change.before, after=dict(change.before), applied=False)
-    after = client.update_customer_attribute(change.id, **changes)
+    after = put_checked(client, change.before, changes)
     return Change(before=change.before, after=dict(after), applied=True)
+
+
+# --------------------------------------------------------------------------- lost updates
+
+LOCK_WAIT = 30.0  # seconds to wait for another local process changing the same attribute
+
+
+def put_checked(
+    client: PortalClient, planned: Mapping[str, Any], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """PUT ``changes`` to the attribute ``planned`` (as read when the change was planned),
+    keeping every other field as the Portal holds it now; returns the attribute read back.
+
+    Raises :class:`ConcurrentChangeError` when a field being changed moved since ``planned``
+    (nothing is sent) or when the attribute read back right after the PUT differs from the
+    Portal's answer to it (someone changed it at the same time; ``applied`` is True).
+    """
+    attribute_id = str(planned.get("id"))
+    name = planned.get("idn") or attribute_id
+    with _attribute_lock(client, attribute_id, str(name)):
+        current = client.customer_attribute(attribute_id)
+        moved = [k for k in changes if current.get(k) != planned.get(k)]
+        if moved:
+            raise ConcurrentChangeError(
+                f"attribute {name!r} changed on the Portal since it was read: "
+                f"{_fields(moved, current, planned, 'was')}; nothing was sent "
+                "(check it, then run again)",
+                applied=False,
+                attribute=current,
+            )
+        body = {key: current[key] for key in PUT_FIELDS if key in current}
+        body.update(changes)
+        answer = client.replace_customer_attribute(attribute_id, body)
+        after = client.customer_attribute(attribute_id)
+    differs = [k for k in PUT_FIELDS if k in answer and after.get(k) != answer.get(k)]
+    if differs:
+        raise ConcurrentChangeError(
+            f"attribute {name!r} was updated, but it changed on the Portal at the same time: "
+            f"{_fields(differs, after, answer, 'just set to')}; one change may have overwritten "
+            f"the other (check it with `attributes get {name}`)",
+            applied=True,
+            attribute=after,
+        )
+    return dict(after)
+
+
+def _fields(keys: list[str], now: Mapping[str, Any], then: Mapping[str, Any], how: str) -> str:
+    """``title is now "B" (was "A")`` for each key."""
+    return ", ".join(f"{k} is now {_show(now.get(k))} ({how} {_show(then.get(k))})" for k in keys)
+
+
+@contextlib.contextmanager
+def _attribute_lock(client: PortalClient, attribute_id: str, name: str) -> Iterator[None]:
+    """Serialise read-PUT-read of one attribute among portal-reports processes on this machine
+    (a lock file per Portal, customer and attribute in the temporary directory)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: the re-reads still detect conflicts
+        yield
+        return
+    key = f"{getattr(client, 'base_url', '')}|{getattr(client, 'customer_id', '')}|{attribute_id}"
+    folder = Path(tempfile.gettempdir()) / f"portal-reports-{os.getuid()}" / "attribute-locks"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.lock"
+    with path.open("a") as handle:
+        give_up = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > give_up:
+                    raise ConcurrentChangeError(
+                        f"another portal-reports process has been changing attribute {name!r} "
+                        f"for over {LOCK_WAIT:g} s; nothing was sent (lock file {path})",
+                        applied=False,
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def set_attribute(

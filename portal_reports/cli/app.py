@@ -6,12 +6,14 @@ Exit codes: 0 ok, 1 a report/mail/other failure, 2 bad usage or input, 3 authent
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
 import click
 
 from .. import __version__
+from .._text import one_line, scrub
 from ..errors import (
     AttributeValidationError,
     AuthError,
@@ -58,21 +60,75 @@ def _configure_logging() -> None:
         logger.setLevel(logging.WARNING)
 
 
+ENV_DEBUG = "PORTAL_REPORTS_DEBUG"
+
+
+def _fail(message: str, code: int) -> None:
+    """Print ``Error: <one line>`` on stderr and exit with ``code``."""
+    click.echo(f"Error: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _usage_error(exc: click.ClickException) -> None:
+    """A click usage error (unknown option, bad value, missing argument) as one line."""
+    ctx = getattr(exc, "ctx", None)
+    hint = (
+        f" (see '{ctx.command_path} --help')" if isinstance(exc, click.UsageError) and ctx else ""
+    )
+    message = exc.format_message()
+    _fail((message[:-1] if hint and message.endswith(".") else message) + hint, exc.exit_code)
+
+
+def _secrets() -> list[str]:
+    """Secrets that must not reach the terminal even in an unexpected error's message."""
+    from ..settings import ENV_BASE_URL, ENV_SECRET, split_url_credentials
+
+    found = [os.environ.get(ENV_SECRET), os.environ.get("SMTP_PASSWORD")]
+    with contextlib.suppress(PortalError):
+        found += list(split_url_credentials(os.environ.get(ENV_BASE_URL) or "")[1] or ())
+    return [s for s in found if s]
+
+
 class PortalGroup(click.Group):
-    """A click group that turns any :class:`PortalError` into ``Error: <one line>``."""
+    """A click group whose every error is one line on stderr: ``Error: <what went wrong>``.
+
+    :class:`PortalError` exits with its code (:func:`exit_code_for`), click's usage errors
+    with 2 (naming ``--help``), anything unexpected with 1 (its traceback only with
+    ``PORTAL_REPORTS_DEBUG=1``).
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a bare group shows its help
+        except click.ClickException as exc:
+            _usage_error(exc)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as exc:
+            _usage_error(exc)
         except PortalError as exc:
-            message = " ".join(str(exc).split())
-            click.echo(f"Error: {message}", err=True)
-            sys.exit(exit_code_for(exc))
+            _fail(str(exc), exit_code_for(exc))
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main): workers are already stopped
             click.echo("Error: interrupted; files written so far are complete", err=True)
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(130)  # do not wait for a fetch still running in a background thread
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug or an unforeseen input: still one line, no traceback
+            if os.environ.get(ENV_DEBUG):
+                raise
+            _fail(
+                scrub(f"unexpected {type(exc).__name__}: {exc}", *_secrets())
+                + f" (set {ENV_DEBUG}=1 to see the traceback)",
+                1,
+            )
 
 
 @click.group(cls=PortalGroup, context_settings={"help_option_names": ["-h", "--help"]})

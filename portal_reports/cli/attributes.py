@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from .._text import printable
 from ..errors import ConfigError
 from .app import PortalGroup, cli, exit_code_for
 
@@ -36,7 +37,7 @@ def _attr_confirm(question: str, yes: bool) -> None:
 
 def _attr_cut(text: object, width: int) -> str:
     """One-line text cut to ``width`` characters with an ellipsis."""
-    line = " ".join(str("" if text is None else text).split())
+    line = printable("" if text is None else text)
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
@@ -145,7 +146,7 @@ def attributes_get(id_or_idn, customer, fmt):
     for key in keys:
         value = attribute[key]
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        click.echo(f"{key + ':':<{width}} {shown}")
+        click.echo(f"{printable(key) + ':':<{width}} {printable(shown)}")
 
 
 @attributes_group.command("set")

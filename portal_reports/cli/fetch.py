@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .._text import printable
 from ..errors import ConfigError
 from .app import PortalGroup, cli
 
@@ -12,11 +13,11 @@ _FETCH_FORMATS = (".csv", ".parquet", ".json")
 
 def _check_range(month: str | None, start: str | None, end: str | None, time_zone: str | None):
     """Option combinations, checked before anything is read or fetched."""
-    if month and (start or end):
+    if month is not None and (start is not None or end is not None):
         raise click.UsageError("--month and --from/--to exclude each other")
-    if (start or end) and not (start and end):
+    if (start is not None or end is not None) and (start is None or end is None):
         raise click.UsageError("--from and --to go together")
-    if time_zone and (start or end):
+    if time_zone and (start is not None or end is not None):
         raise click.UsageError("--time-zone goes with --month (--from/--to are UTC)")
 
 
@@ -27,12 +28,12 @@ def _fetch_range(client, month: str | None, start: str | None, end: str | None, 
     from ..dates import format_utc, parse_month, previous_month, to_utc
     from ..period import ReportMonth
 
-    if start or end:
+    if start is not None or end is not None:
         first, last = to_utc(start), to_utc(end)
         if _is_bare_date(end):  # --to 2024-01-31 means the whole of that day
             last = last.replace(hour=23, minute=59, second=59)
         return first, last, f"{format_utc(first)}..{format_utc(last)}"
-    month = parse_month(month) if month else previous_month()
+    month = parse_month(month) if month is not None else previous_month()  # "" is an error
     if time_zone:
         period = ReportMonth.parse(month, time_zone)
     else:
@@ -58,6 +59,12 @@ def _is_bare_date(text: str) -> bool:
     import re
 
     return bool(re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", text.strip()))
+
+
+def _warn(problems: list[str]) -> None:
+    """Values the Portal sent that could not be used: one ``warning:`` line each, on stderr."""
+    for line in problems:
+        click.echo(f"warning: {printable(line)}", err=True)
 
 
 def _fetch_who(client) -> str:
@@ -173,9 +180,11 @@ def fetch_sessions(month, time_zone, start, end, customer, connectors, is_active
     kind = _fetch_out_format(out)
     with PortalClient(customer_id=customer, progress=progress) as client:
         first, last, label = _fetch_range(client, month, start, end, time_zone)
-        items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
         who = _fetch_who(client)
-    frame = sessions_frame(items)
+        with client.budget(f"fetch of sessions {label}"):
+            items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
+    frame = sessions_frame(items, start=first, end=last)
+    _warn(frame.attrs.get("problems", []))
     filters = [f"connectors {', '.join(connectors)}"] if connectors else []
     if is_active is not None:
         filters.append("active only" if is_active else "ended only")
@@ -183,9 +192,9 @@ def fetch_sessions(month, time_zone, start, end, customer, connectors, is_active
     click.echo(f"{len(frame)} sessions {label} {who}{suffix}")
     if len(frame):
         counts = frame["connector"].value_counts(dropna=False)
-        width = max(len(str(name)) for name in counts.index)
+        width = max(len(printable(name)) for name in counts.index)
         for name, count in counts.items():
-            click.echo(f"  {str(name):<{width}}  {count:>7,}  {count / len(frame):6.1%}")
+            click.echo(f"  {printable(name):<{width}}  {count:>7,}  {count / len(frame):6.1%}")
         active = int(frame["is_active"].sum())
         if active:
             click.echo(f"  ({active:,} still active)")
@@ -207,7 +216,9 @@ def fetch_info(month, time_zone, start, end, customer):
         parse_time_zone(time_zone, "--time-zone")
     with PortalClient(customer_id=customer, progress=False) as client:
         first, last, label = _fetch_range(client, month, start, end, time_zone)
-        info = info_frames(client.sessions_info(first, last))
+        with client.budget(f"fetch of statistics {label}"):
+            info = info_frames(client.sessions_info(first, last), start=first, end=last)
         who = _fetch_who(client)
+    _warn(info.problems)
     click.echo(f"Sessions info {label} {who}")
-    click.echo(info.summary_table())
+    click.echo("\n".join(printable(line) for line in info.summary_table().splitlines()))

@@ -120,7 +120,7 @@ def run_command(
     if list_parameters:
         _echo_parameters(registry)
         return
-    month = parse_month(month) if month else previous_month()
+    month = parse_month(month) if month is not None else previous_month()  # "" is an error
     chosen_reports = registry.choose(reports)
     validate_formats(formats)
     chosen = split_list(customers)

@@ -4,15 +4,23 @@ Frames are built column-wise (fields pulled out in C-level passes, then one type
 column; no per-row Python work beyond the sparse arguments), so 100k sessions convert in
 about 0.4 s. Empty input gives an empty frame
 with the same columns and dtypes.
+
+Values are checked here, once: a date-time pandas cannot hold, a negative, fractional or
+astronomically large count, a non-finite number, a flag that is not a boolean become NA (or
+are left out, for sessions outside the requested range) and are described, one line per
+kind, in ``frame.attrs["problems"]`` / :attr:`SessionsInfo.problems`. Reports show those
+lines as a data-quality warning; nothing invalid is silently turned into a zero.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import repeat
 from operator import itemgetter
 from types import NoneType
@@ -96,6 +104,81 @@ _SUMMARY_COLUMNS = ["working_hours", "non_working_hours", "total"]
 _COUNTS = ("user_messages_count", "agent_messages_count", "messages_count", "events_count")
 _STAMPS = ("created_at", "ended_at", "latest_message_datetime", "latest_event_datetime")
 
+MAX_COUNT = 2**53  # larger counts are refused (float64 stops being exact there)
+MAX_AMOUNT = 1e15  # larger amounts (revenue, ASR, ...) are refused as out of range
+# Summary metrics that are counts (whole, >= 0) and amounts (>= 0); others must be finite.
+_COUNT_METRICS = frozenset({"sessions", "leads", "opportunity_sessions", "additional_deal"})
+_AMOUNT_METRICS = frozenset({"asr", "units"})
+_NOW_WORDS = frozenset({"now", "today"})  # pandas reads these as the current time
+_TS_MIN = pd.Timestamp.min.tz_localize("UTC")
+_TS_MAX = pd.Timestamp.max.tz_localize("UTC")
+
+
+def _example(value: Any) -> str:
+    """A short, one-line rendering of a bad value for a problem line."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"a {len(str(abs(value)))}-digit number"
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(type(value).__name__)
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+class _Problems:
+    """Collects invalid values by place and kind; renders one line per (place, kind)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], list[Any]] = {}
+
+    def add(self, where: str, value: Any, kind: str, effect: str) -> None:
+        entry = self._seen.setdefault((where, f"{kind}; {effect}"), [0, value])
+        entry[0] += 1
+
+    def lines(self) -> list[str]:
+        out = []
+        for (where, tail), (count, example) in self._seen.items():
+            more = f" (and {count - 1} more)" if count > 1 else ""
+            out.append(f"{where}: {_example(example)}{more} is {tail}")
+        return out
+
+
+def _as_count(value: Any) -> int | None:
+    """A JSON count: a whole number 0..MAX_COUNT (int, integral float or digit string)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit() or len(value) > 16:
+            return None
+        value = int(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= MAX_COUNT else None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value) if 0 <= value <= MAX_COUNT else None
+    return None
+
+
+def _as_number(value: Any, *, negative: bool = True) -> float | None:
+    """A finite JSON number within +-MAX_AMOUNT (numeric strings accepted), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # a 400-digit integer
+        return None
+    if not math.isfinite(number) or abs(number) > MAX_AMOUNT or (number < 0 and not negative):
+        return None
+    return number
+
 
 def _text(value: Any) -> Any:
     """A JSON value as text: strings and None as they are, anything else as JSON."""
@@ -124,9 +207,34 @@ def _strings(values: list[Any]) -> ExtensionArray:
     return pd.array(_texts(values), dtype=_STR)
 
 
-def _timestamps(values: list[Any]) -> pd.DatetimeIndex:
-    """Parse ISO 8601 UTC strings (None -> NaT) into datetime64[ns, UTC]."""
-    return pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601")).as_unit("ns")
+def _timestamps(
+    values: list[Any], problems: _Problems | None = None, where: str = ""
+) -> pd.DatetimeIndex:
+    """Parse ISO 8601 strings (None -> NaT) into datetime64[ns, UTC].
+
+    Anything else (numbers, objects, "now", unreadable text, dates pandas cannot hold such as
+    year 9999) becomes NaT and is reported to ``problems``. The common all-valid case is one
+    vectorised parse.
+    """
+    if set(map(type, values)) <= _PLAIN and not _NOW_WORDS.intersection(values):
+        try:
+            parsed = pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601"))
+            parsed = parsed.as_unit("ns")
+        except (ValueError, OverflowError, TypeError):  # OutOfBoundsDatetime is a ValueError
+            parsed = None
+        if parsed is not None and int(parsed.isna().sum()) == values.count(None):
+            return parsed
+    texts = [v if type(v) is str and v not in _NOW_WORDS else None for v in values]
+    parsed = pd.DatetimeIndex(pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce"))
+    if len(parsed):
+        parsed = parsed.where((parsed >= _TS_MIN) & (parsed <= _TS_MAX))
+    parsed = parsed.as_unit("ns")
+    if problems is not None:
+        missing = np.asarray(parsed.isna())
+        for value, bad in zip(values, missing, strict=True):
+            if bad and value is not None:
+                problems.add(where, value, "not a date-time that can be used", "left empty")
+    return parsed
 
 
 def _category_dtype(categories: list[str]) -> pd.CategoricalDtype:
@@ -242,20 +350,105 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def sessions_frame(items: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """One typed row per session (columns per SESSION_COLUMNS, then ``arg_<key>`` sorted)."""
+def sessions_frame(
+    items: Iterable[Mapping[str, Any]],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pd.DataFrame:
+    """One typed row per session (columns per SESSION_COLUMNS, then ``arg_<key>`` sorted).
+
+    With ``start``/``end`` (the range that was requested, inclusive) a session whose
+    ``created_at`` is outside it or unreadable is left out. Values that cannot be used become
+    NA. Either is described in ``frame.attrs["problems"]`` (absent when there is none).
+    """
     items = items if isinstance(items, list) else list(items)
+    problems = _Problems()
     with _gc_paused():
-        return _sessions_frame(items)
+        if start is not None or end is not None:
+            items = _in_range(items, start, end, problems)
+        frame = _sessions_frame(items, problems)
+    lines = problems.lines()
+    if lines:
+        frame.attrs["problems"] = [f"Sessions: {line}" for line in lines]
+    return frame
 
 
-def _sessions_frame(items: list[Mapping[str, Any]]) -> pd.DataFrame:
+def _in_range(
+    items: list[Mapping[str, Any]],
+    start: datetime | None,
+    end: datetime | None,
+    problems: _Problems,
+) -> list[Mapping[str, Any]]:
+    """``items`` without the sessions created outside [start, end] (or at no readable time)."""
+    values = [item.get("created_at") for item in items]
+    created = _timestamps(values)
+    outside = np.asarray(created.isna())
+    if start is not None:
+        outside |= np.asarray(created < pd.Timestamp(start))
+    if end is not None:
+        outside |= np.asarray(created > pd.Timestamp(end))
+    if not outside.any():
+        return items
+    span = " to ".join(
+        pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ") for t in (start, end) if t is not None
+    )
+    for value, bad in zip(values, outside, strict=True):
+        if bad:
+            problems.add(
+                "created_at",
+                value,
+                f"not a date-time within the requested range {span}",
+                "session left out",
+            )
+    return [item for item, bad in zip(items, outside, strict=True) if not bad]
+
+
+def _counts(values: list[Any], problems: _Problems, where: str) -> ExtensionArray:
+    """A nullable ``Int64`` array of counts; anything but a whole number >= 0 becomes NA."""
+    if set(map(type, values)) <= {int, NoneType}:
+        try:
+            array = pd.array(values, dtype=_INT)
+            if not ((array < 0).any() or (array > MAX_COUNT).any()):
+                return array
+        except (OverflowError, TypeError, ValueError):  # a 400-digit number
+            pass
+    clean = []
+    for value in values:
+        count = None if value is None else _as_count(value)
+        if count is None and value is not None:
+            problems.add(where, value, "not a count (a whole number >= 0)", "left empty")
+        clean.append(count)
+    return pd.array(clean, dtype=_INT)
+
+
+def _flags(values: list[Any], problems: _Problems, where: str) -> ExtensionArray:
+    """A nullable ``boolean`` array; anything but true/false/null becomes NA."""
+    if not set(map(type, values)) <= {bool, NoneType}:
+        clean = []
+        for value in values:
+            if value is not None and type(value) is not bool:
+                problems.add(where, value, "not true or false", "left empty")
+                value = None
+            clean.append(value)
+        values = clean
+    return pd.array(values, dtype="boolean")
+
+
+def _sessions_frame(items: list[Mapping[str, Any]], problems: _Problems) -> pd.DataFrame:
     """The body of :func:`sessions_frame` (runs with the garbage collector paused)."""
     fields = _columns(items, _ITEM_KEYS)
     cols: dict[str, Any] = {"id": _strings(fields["id"])}
-    stamps = {key: _timestamps(fields[key]) for key in _STAMPS}
+    stamps = {key: _timestamps(fields[key], problems, key) for key in _STAMPS}
     cols.update(stamps)
-    cols["duration"] = (stamps["ended_at"] - stamps["created_at"]).as_unit("ns")
+    duration = (stamps["ended_at"] - stamps["created_at"]).as_unit("ns")
+    backwards = np.asarray(duration < pd.Timedelta(0))
+    if backwards.any():
+        for value, bad in zip(fields["ended_at"], backwards, strict=True):
+            if bad:
+                problems.add("ended_at", value, "earlier than created_at", "duration left empty")
+        duration = duration.where(~backwards)
+    cols["duration"] = duration
     cols["is_active"] = np.asarray(stamps["ended_at"].isna(), dtype=bool)
 
     personas = [p if isinstance(p, dict) else {} for p in fields["persona"]]
@@ -263,7 +456,7 @@ def _sessions_frame(items: list[Mapping[str, Any]]) -> pd.DataFrame:
     cols["persona_id"] = _strings(persona["id"])
     cols["persona_name"] = _strings(persona["name"])
     cols["persona_external_id"] = _strings(persona["external_id"])
-    cols["persona_is_deleted"] = pd.array(persona["is_deleted"], dtype="boolean")
+    cols["persona_is_deleted"] = _flags(persona["is_deleted"], problems, "persona.is_deleted")
     cols["actor_id"] = _strings(persona["actor_id"])
 
     integrations = _categorical(fields["integration_idn"])
@@ -273,7 +466,7 @@ def _sessions_frame(items: list[Mapping[str, Any]]) -> pd.DataFrame:
     cols["connector"] = _pairs(integrations, connectors)
     cols["channel"] = _channels(integrations)
     for key in _COUNTS:
-        cols[key] = pd.array(fields[key], dtype=_INT)
+        cols[key] = _counts(fields[key], problems, key)
 
     arguments = _arguments(fields["arguments"])
     for key in sorted(arguments):
@@ -294,6 +487,10 @@ class SessionsInfo:
     total_sessions: int = 0
     total_leads: int = 0
     raw: dict[str, Any] = field(default_factory=dict)
+    #: One line per kind of value that could not be used (empty when all were fine).
+    problems: list[str] = field(default_factory=list)
+    #: The summary cells (metric, column) the Portal sent but that were invalid (shown as –).
+    invalid: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def conversion(self) -> float | None:
@@ -381,80 +578,226 @@ def _rows(value: Any) -> list[dict[str, Any]]:
     return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
 
 
-def _dates(values: list[Any]) -> pd.DatetimeIndex:
-    """``YYYY-MM-DD`` strings as naive datetime64[ns] dates."""
-    return pd.DatetimeIndex(pd.to_datetime(values, format="ISO8601")).as_unit("ns")
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A JSON object, or {} for anything else."""
+    return value if isinstance(value, Mapping) else {}
 
 
-def _ints(values: list[Any]) -> np.ndarray:
-    return np.asarray([0 if v is None else v for v in values], dtype="int64")
+class _InfoReader:
+    """Reads the values of one ``/sessions/info`` answer, noting every one it cannot use."""
+
+    def __init__(self) -> None:
+        self.problems = _Problems()
+
+    def dates(
+        self, rows: list[dict[str, Any]], where: str, start: datetime | None, end: datetime | None
+    ) -> tuple[list[dict[str, Any]], pd.DatetimeIndex]:
+        """(rows kept, their ``date`` as naive datetime64[ns]): rows with an unreadable date
+        or one outside [start, end] are left out."""
+        values = [r.get("date") for r in rows]
+        stamps = _timestamps(values)
+        bad = np.asarray(stamps.isna())
+        if start is not None:
+            bad |= np.asarray(stamps < pd.Timestamp(start).floor("D"))
+        if end is not None:
+            bad |= np.asarray(stamps > pd.Timestamp(end))
+        if bad.any():
+            for value, wrong in zip(values, bad, strict=True):
+                if wrong:
+                    self.problems.add(
+                        f"{where}.date", value, "not a date of the month", "row left out"
+                    )
+            rows = [r for r, wrong in zip(rows, bad, strict=True) if not wrong]
+            stamps = stamps[~bad]
+        dates = pd.DatetimeIndex(stamps.tz_convert(None)).as_unit("ns").normalize()
+        repeated = np.asarray(dates.duplicated())
+        if repeated.any():  # one row per date: later ones are left out
+            for row, again in zip(rows, repeated, strict=True):
+                if again:
+                    self.problems.add(
+                        f"{where}.date", row.get("date"), "a date already listed", "row left out"
+                    )
+            rows = [r for r, again in zip(rows, repeated, strict=True) if not again]
+            dates = dates[~repeated]
+        return rows, dates
+
+    def counts(self, values: list[Any], where: str) -> np.ndarray:
+        """int64 counts; missing -> 0; invalid -> 0, noted."""
+        out = []
+        for value in values:
+            count = 0 if value is None else _as_count(value)
+            if count is None:
+                self.problems.add(where, value, "not a count (a whole number >= 0)", "counted as 0")
+                count = 0
+            out.append(count)
+        return np.asarray(out, dtype="int64")
+
+    def amounts(self, values: list[Any], where: str) -> np.ndarray:
+        """float64 amounts >= 0; missing -> NaN; invalid -> NaN, noted."""
+        out = []
+        for value in values:
+            number = np.nan if value is None else _as_number(value, negative=False)
+            if number is None:
+                self.problems.add(where, value, "not an amount >= 0", "left empty")
+                number = np.nan
+            out.append(number)
+        return np.asarray(out, dtype="float64")
+
+    def summary(self, raw: Any) -> tuple[pd.DataFrame, frozenset[tuple[str, str]]]:
+        """The summary frame and the (metric, column) cells that were sent but invalid."""
+        raw = _mapping(raw)
+        metrics = SUMMARY_METRICS + [m for m in raw if m not in SUMMARY_METRICS]
+        invalid: set[tuple[str, str]] = set()
+        columns: dict[str, list[float]] = {col: [] for col in _SUMMARY_COLUMNS}
+        for metric in metrics:
+            cells = raw.get(metric)
+            if cells is not None and not isinstance(cells, Mapping):
+                self.problems.add(f"summary.{metric}", cells, "not an object", "left empty")
+                invalid.update((metric, col) for col in _SUMMARY_COLUMNS)
+                cells = {}
+            cells = cells or {}
+            for col in _SUMMARY_COLUMNS:
+                value = cells.get(col)
+                number = np.nan if value is None else _summary_number(metric, value)
+                if number is None:
+                    kind = _SUMMARY_KINDS.get(_metric_kind(metric), "a finite number")
+                    self.problems.add(f"summary.{metric}.{col}", value, kind, "shown as –")
+                    invalid.add((metric, col))
+                    number = np.nan
+                columns[col].append(number)
+        frame = pd.DataFrame(
+            {col: np.asarray(values, dtype="float64") for col, values in columns.items()},
+            index=pd.Index(metrics, name="metric", dtype=object),
+        )
+        sessions, leads = frame.at["sessions", "total"], frame.at["leads", "total"]
+        if leads > sessions:  # False when either is NaN
+            self.problems.add(
+                "summary.leads.total",
+                leads,
+                f"more than the {sessions:,.0f} sessions",
+                "the conversion rate is over 100%",
+            )
+        return frame, frozenset(invalid)
+
+    def total(self, value: Any, fallback: int, where: str) -> int:
+        """A range total (count), else ``fallback`` (the sum of the per-day rows)."""
+        if value is None:
+            return int(fallback)
+        count = _as_count(value)
+        if count is None:
+            self.problems.add(
+                where, value, "not a count (a whole number >= 0)", "the per-day sum is used"
+            )
+            return int(fallback)
+        return count
 
 
-def _floats(values: list[Any]) -> np.ndarray:
-    return np.asarray([np.nan if v is None else v for v in values], dtype="float64")
+_SUMMARY_KINDS = {
+    "count": "not a count (a number >= 0)",
+    "amount": "not an amount >= 0",
+    "number": "not a finite number",
+}
 
 
-def info_frames(info: Mapping[str, Any]) -> SessionsInfo:
-    """Turn the raw ``/sessions/info`` JSON into a :class:`SessionsInfo` of typed frames."""
-    by_leads = info.get("sessions_by_leads") or {}
-    leads = _rows(by_leads.get("items"))
+def _metric_kind(metric: str) -> str:
+    if metric in _COUNT_METRICS:
+        return "count"
+    return "amount" if metric in _AMOUNT_METRICS else "number"
+
+
+def _summary_number(metric: str, value: Any) -> float | None:
+    """A summary cell: counts and amounts >= 0 (a count split into working and non-working
+    hours may be fractional), any other metric finite; all within +-MAX_AMOUNT."""
+    return _as_number(value, negative=_metric_kind(metric) == "number")
+
+
+def _label_texts(values: list[Any]) -> list[Any]:
+    """Category names as text (None kept): a Portal may send numbers or objects."""
+    return [None if v is None else _text(v) for v in values]
+
+
+def info_frames(
+    info: Mapping[str, Any], *, start: datetime | None = None, end: datetime | None = None
+) -> SessionsInfo:
+    """Turn the raw ``/sessions/info`` JSON into a :class:`SessionsInfo` of typed frames.
+
+    Values that cannot be used (see the module docstring) are left out, counted as 0 or left
+    empty, each kind described in :attr:`SessionsInfo.problems`; the summary cells sent but
+    invalid are in :attr:`SessionsInfo.invalid`. With ``start``/``end`` (the requested range),
+    per-day rows dated outside it are left out too.
+    """
+    read = _InfoReader()
+    info = _mapping(info)
+    by_leads = _mapping(info.get("sessions_by_leads"))
+    leads, lead_dates = read.dates(
+        _rows(by_leads.get("items")), "sessions_by_leads.items", start, end
+    )
     leads_by_date = pd.DataFrame(
         {
-            "date": _dates([r.get("date") for r in leads]),
-            "total_sessions": _ints([r.get("total_sessions") for r in leads]),
-            "total_sessions_leads": _ints([r.get("total_sessions_leads") for r in leads]),
+            "date": lead_dates,
+            "total_sessions": read.counts(
+                [r.get("total_sessions") for r in leads], "sessions_by_leads.items.total_sessions"
+            ),
+            "total_sessions_leads": read.counts(
+                [r.get("total_sessions_leads") for r in leads],
+                "sessions_by_leads.items.total_sessions_leads",
+            ),
         }
     )
-    by_type = info.get("sessions_by_type") or {}
+    by_type = _mapping(info.get("sessions_by_type"))
     type_rows = [(r, True) for r in _rows(by_type.get("sessions_leads"))]
     type_rows += [(r, False) for r in _rows(by_type.get("sessions_non_leads"))]
     types = pd.DataFrame(
         {
             "argument": pd.array([_text(r.get("argument")) for r, _ in type_rows], dtype=_STR),
-            "total_sessions": _ints([r.get("total_sessions") for r, _ in type_rows]),
+            "total_sessions": read.counts(
+                [r.get("total_sessions") for r, _ in type_rows], "sessions_by_type.total_sessions"
+            ),
             "is_lead": np.asarray([lead for _, lead in type_rows], dtype=bool),
         }
     )
     channel_rows = _rows(info.get("sessions_by_channel"))
-    channel_names = [r.get("channel") for r in channel_rows]
+    channel_names = _label_texts([r.get("channel") for r in channel_rows])
     extra = [c for c in dict.fromkeys(channel_names) if c is not None and c not in _CHANNELS]
     channels = pd.DataFrame(
         {
             "channel": _categorical(channel_names, _CHANNELS + extra),
-            "count": _ints([r.get("count") for r in channel_rows]),
+            "count": read.counts(
+                [r.get("count") for r in channel_rows], "sessions_by_channel.count"
+            ),
         }
     )
     hour_rows = _rows(info.get("sessions_by_hours"))
-    hour_names = [r.get("hour") for r in hour_rows]
+    hour_names = _label_texts([r.get("hour") for r in hour_rows])
     extra = [h for h in dict.fromkeys(hour_names) if h is not None and h not in _HOURS]
     hours = pd.DataFrame(
         {
             "hour": _categorical(hour_names, _HOURS + extra),
-            "count": _ints([r.get("count") for r in hour_rows]),
+            "count": read.counts([r.get("count") for r in hour_rows], "sessions_by_hours.count"),
         }
     )
-    asr_rows = _rows(info.get("sessions_by_asr"))
+    asr_rows, asr_dates = read.dates(
+        _rows(info.get("sessions_by_asr")), "sessions_by_asr", start, end
+    )
     asr_by_date = pd.DataFrame(
         {
-            "date": _dates([r.get("date") for r in asr_rows]),
-            "asr_amount": _floats([r.get("asr_amount") for r in asr_rows]),
+            "date": asr_dates,
+            "asr_amount": read.amounts(
+                [r.get("asr_amount") for r in asr_rows], "sessions_by_asr.asr_amount"
+            ),
         }
     )
-    raw_summary = info.get("summary") or {}
-    metrics = SUMMARY_METRICS + [m for m in raw_summary if m not in SUMMARY_METRICS]
-    summary = pd.DataFrame(
-        {
-            col: _floats([(raw_summary.get(m) or {}).get(col) for m in metrics])
-            for col in _SUMMARY_COLUMNS
-        },
-        index=pd.Index(metrics, name="metric", dtype=object),
+    summary, invalid = read.summary(info.get("summary"))
+    total_sessions = read.total(
+        by_leads.get("total_sessions"),
+        leads_by_date["total_sessions"].sum(),
+        "sessions_by_leads.total_sessions",
     )
-    total_sessions = by_leads.get("total_sessions")
-    if total_sessions is None:
-        total_sessions = leads_by_date["total_sessions"].sum()
-    total_leads = by_leads.get("total_sessions_leads")
-    if total_leads is None:
-        total_leads = leads_by_date["total_sessions_leads"].sum()
+    total_leads = read.total(
+        by_leads.get("total_sessions_leads"),
+        leads_by_date["total_sessions_leads"].sum(),
+        "sessions_by_leads.total_sessions_leads",
+    )
     return SessionsInfo(
         leads_by_date=leads_by_date,
         types=types,
@@ -462,16 +805,23 @@ def info_frames(info: Mapping[str, Any]) -> SessionsInfo:
         hours=hours,
         asr_by_date=asr_by_date,
         summary=summary,
-        total_sessions=int(total_sessions),
-        total_leads=int(total_leads),
+        total_sessions=total_sessions,
+        total_leads=total_leads,
         raw=dict(info),
+        problems=[  # summary first: it feeds the headline figures
+            f"Statistics: {line}"
+            for line in sorted(read.problems.lines(), key=lambda x: not x.startswith("summary"))
+        ],
+        invalid=invalid,
     )
 
 
 def attributes_frame(payload: Mapping[str, Any]) -> pd.DataFrame:
     """One row per customer attribute; ``.attrs["groups"]`` keeps the payload's group list."""
+    payload = _mapping(payload)
     rows = _rows(payload.get("attributes"))
-    groups = list(payload.get("groups") or [])
+    groups = payload.get("groups")
+    groups = list(groups) if isinstance(groups, list) else []
     group_names = [r.get("group") for r in rows]
     frame = pd.DataFrame(
         {
@@ -485,12 +835,19 @@ def attributes_frame(payload: Mapping[str, Any]) -> pd.DataFrame:
                 [g for g in dict.fromkeys([*groups, *group_names]) if isinstance(g, str)],
             ),
             "is_hidden": np.asarray([bool(r.get("is_hidden")) for r in rows], dtype=bool),
-            "possible_values": _object([list(r.get("possible_values") or []) for r in rows]),
+            "possible_values": _object([_list(r.get("possible_values")) for r in rows]),
             "value_type": _categorical([r.get("value_type") for r in rows]),
         }
     )
     frame.attrs["groups"] = groups
     return frame
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON list as a list (None -> [], another value -> [value])."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _object(values: list[Any]) -> np.ndarray:

@@ -26,6 +26,7 @@ from ..customers import ReportSettings
 from ..dates import format_utc, parse_month, to_utc
 from ..errors import ConfigError, PortalHTTPError
 from ..period import ReportMonth
+from ..settings import redact_url
 
 if TYPE_CHECKING:
     from ..customers import ResolvedSettings
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from ..portal.client import PortalClient
 
 ALL_CUSTOMERS = "All customers"
+MAX_NAME = 100  # characters of a business name taken from the Portal
 RAW_KEYS = (
     "month",
     "customer_id",
@@ -65,7 +67,11 @@ def customer_name_from(attributes: dict[str, Any], customer_id: str | None) -> s
     """
     if customer_id is None:
         return ALL_CUSTOMERS
-    return name_from_attributes(attributes) or customer_id
+    name = name_from_attributes(attributes)
+    if name:  # Portal text in headers, file names, PDF metadata, mail subjects: one short line
+        name = "".join(ch for ch in " ".join(name.split()) if ch.isprintable())
+        name = name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+    return name or customer_id
 
 
 @dataclass
@@ -111,14 +117,31 @@ class MonthData:
         """The customer's locale and currency."""
         return self.settings.language
 
+    @property
+    def problems(self) -> list[str]:
+        """Every value from the Portal that could not be used, one line per kind ([] if none).
+
+        Reports show these as a data-quality warning, and the data check does not pass.
+        """
+        previous = [
+            f"Previous month's {line[0].lower()}{line[1:]}" for line in self.previous_info.problems
+        ]
+        return [*self.info.problems, *self.sessions.attrs.get("problems", []), *previous]
+
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> MonthData:
-        """Build frames from the raw JSON of a fetch (as saved in ``data.json``)."""
+        """Build frames from the raw JSON of a fetch (as saved in ``data.json``).
+
+        Sessions created outside the month are left out, and values that cannot be used are
+        set aside; both are listed in :attr:`problems`. A ``raw`` of the wrong shape is a
+        :class:`ConfigError`.
+        """
         from ..data.frames import attributes_frame, info_frames, sessions_frame
 
         missing = [k for k in RAW_KEYS if k not in raw]
         if missing:
             raise ConfigError(f"month data lacks {', '.join(missing)}")
+        _check_shape(raw)
         customer_id = raw["customer_id"]
         attributes = raw["attributes"] or {"groups": [], "attributes": []}
         month = parse_month(raw["month"])
@@ -126,15 +149,16 @@ class MonthData:
         period = ReportMonth.from_json(raw["period"]) if "period" in raw else ReportMonth(month)
         if period.month != month:
             raise ConfigError(f"month data is for {month}, but its period is {period}")
+        start, end = period.range_utc  # sessions created outside the customer's month are out
         return cls(
             period=period,
             customer_id=customer_id,
             customer_name=customer_name_from(attributes, customer_id),
-            base_url=raw["base_url"],
+            base_url=redact_url(raw["base_url"]),
             fetched_at=to_utc(raw["fetched_at"]),
             sha256=raw_sha256(raw),
-            sessions=sessions_frame(raw["sessions"]),
-            info=info_frames(raw["info"]),
+            sessions=sessions_frame(raw["sessions"], start=start, end=end),
+            info=info_frames(raw["info"], start=start, end=end),
             previous_info=info_frames(raw["previous_info"]),
             attributes=attributes_frame(attributes),
             raw=raw,
@@ -146,6 +170,27 @@ class MonthData:
         """Write the raw JSON to ``path`` atomically (temp file in the same folder + replace)."""
         text = json.dumps(self.raw, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
         return atomic_write(path, text)
+
+
+_SHAPES: dict[str, tuple[type, ...]] = {
+    "month": (str,),
+    "customer_id": (str, type(None)),
+    "base_url": (str,),
+    "fetched_at": (str,),
+    "sessions": (list,),
+    "info": (dict,),
+    "previous_info": (dict,),
+    "attributes": (dict, type(None)),
+}
+
+
+def _check_shape(raw: dict[str, Any]) -> None:
+    """Refuse month data whose parts have the wrong JSON type (a hand-edited data.json)."""
+    for key, kinds in _SHAPES.items():
+        if not isinstance(raw[key], kinds):
+            raise ConfigError(f"month data: {key!r} has the wrong type ({type(raw[key]).__name__})")
+    if not all(isinstance(item, dict) for item in raw["sessions"]):
+        raise ConfigError("month data: 'sessions' holds something that is not a session object")
 
 
 def _fetch_attributes(client: PortalClient) -> dict[str, Any]:
@@ -175,6 +220,7 @@ def fetch_month(
     used as given. ``customer_id`` None is the whole account (no customer header), even when
     ``client`` or ``PORTAL_CUSTOMER_ID`` names a customer, so data always matches its
     parameters.
+    The whole fetch runs under the client's fetch budget (``PORTAL_FETCH_BUDGET``).
     """
     if settings is None:
         from ..customers import CustomersConfig
@@ -190,27 +236,28 @@ def fetch_month(
     if client.customer_id != customer_id:  # None means the whole account, whatever the env says
         client = client.for_customer(customer_id)
     fetched_at = datetime.now(UTC).replace(microsecond=0)
-    attributes = _fetch_attributes(client)
-    if isinstance(month, ReportMonth):
-        period, source = month, "given"
-    else:
-        tz, source = settings.resolve_time_zone(attributes)
-        period = ReportMonth.parse(month, tz)
-    previous = period.previous()
-    raw = {
-        "month": period.month,
-        "customer_id": customer_id,
-        "base_url": client.base_url,
-        "fetched_at": format_utc(fetched_at),
-        "period": period.to_json(),
-        "previous_period": previous.to_json(),
-        "settings": settings.report_settings(source).to_json(period.time_zone),
-        "sessions": client.sessions(*period.range_utc),
-        "info": client.sessions_info(*period.range_utc),
-        "previous_info": client.sessions_info(*previous.range_utc),
-        "attributes": attributes,
-        "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
-    }
+    with client.budget(f"fetch of {month} for {customer_id or 'the whole account'}"):
+        attributes = _fetch_attributes(client)
+        if isinstance(month, ReportMonth):
+            period, source = month, "given"
+        else:
+            tz, source = settings.resolve_time_zone(attributes)
+            period = ReportMonth.parse(month, tz)
+        previous = period.previous()
+        raw = {
+            "month": period.month,
+            "customer_id": customer_id,
+            "base_url": redact_url(client.base_url),
+            "fetched_at": format_utc(fetched_at),
+            "period": period.to_json(),
+            "previous_period": previous.to_json(),
+            "settings": settings.report_settings(source).to_json(period.time_zone),
+            "sessions": client.sessions(*period.range_utc),
+            "info": client.sessions_info(*period.range_utc),
+            "previous_info": client.sessions_info(*previous.range_utc),
+            "attributes": attributes,
+            "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
+        }
     return MonthData.from_raw(raw)
 
 
@@ -222,12 +269,18 @@ def load_month(
     """Load ``data_path`` (a runner's data.json) when it exists, else fetch the month live."""
     month = parse_month(month)
     if data_path is not None and Path(data_path).is_file():
+        from ..portal.transport import MAX_JSON_DEPTH, too_deep
+
         try:
             raw = json.loads(Path(data_path).read_text(encoding="utf-8"))
+        except RecursionError:
+            raise ConfigError(f"cannot read month data {data_path}: nested too deeply") from None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read month data {data_path}: {exc}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"month data {data_path} is not a JSON object")
+        if too_deep(raw, MAX_JSON_DEPTH + 2):
+            raise ConfigError(f"month data {data_path} is nested more than {MAX_JSON_DEPTH} levels")
         if raw.get("month") != month or raw.get("customer_id") != customer_id:
             raise ConfigError(
                 f"month data {data_path} is for month={raw.get('month')!r} "

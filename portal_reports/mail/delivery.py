@@ -143,7 +143,7 @@ def send_reports(
     send log. Per-customer refusals and delivery failures are in the report, not raised; bad
     settings raise :class:`ConfigError`, a missing month directory :class:`MailError`.
     """
-    month = parse_month(month or previous_month())
+    month = parse_month(month if month is not None else previous_month())  # "" is an error
     month_dir = Path(reports_dir) / month
     if not month_dir.is_dir():
         raise MailError(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..errors import ConfigError
 from ..mail.recipients import (
@@ -47,8 +47,8 @@ class SmtpSettings:
         security = (env.get("SMTP_SECURITY") or "none").lower()
         if security not in SECURITY_PORTS:
             raise ConfigError(f"SMTP_SECURITY must be none, starttls or ssl, got {security!r}")
-        port = _env_number(env, "SMTP_PORT", int, SECURITY_PORTS[security])
-        timeout = _env_number(env, "SMTP_TIMEOUT", float, 30.0)
+        port = _env_port(env, SECURITY_PORTS[security])
+        timeout = _env_seconds(env, "SMTP_TIMEOUT", 30.0)
         user = env.get("SMTP_USER") or None
         password = environ.get("SMTP_PASSWORD") or None
         if bool(user) != bool(password):
@@ -71,14 +71,25 @@ class SmtpSettings:
         return f"smtp://{self.host}:{self.port} ({self.security}){who}"
 
 
-def _env_number(env: Mapping[str, str], name: str, kind: type, default: Any) -> Any:
+def _env_port(env: Mapping[str, str], default: int) -> int:
+    """``SMTP_PORT``: a whole number 1..65535."""
+    raw = env.get("SMTP_PORT")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"SMTP_PORT must be a port number from 1 to 65535, got {raw!r}")
+    return int(raw)
+
+
+def _env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """Seconds: a finite number above 0 and at most an hour."""
     raw = env.get(name)
     if not raw:
         return default
     try:
-        value = kind(raw)
+        value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {raw!r}")
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value) or not 0 < value <= 3600:
+        raise ConfigError(f"{name} must be more than 0 and at most 3600 seconds, got {raw!r}")
     return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -15,9 +16,16 @@ from ..dates import DateLike, format_utc, month_range, to_utc
 from ..errors import (
     ConfigError,
 )
-from ..settings import resolve_settings
+from ..settings import (
+    DEFAULT_FETCH_BUDGET,
+    DEFAULT_REQUEST_DEADLINE,
+    ENV_FETCH_BUDGET,
+    ENV_REQUEST_DEADLINE,
+    env_seconds,
+    resolve_settings,
+)
 from .paging import SessionPager
-from .transport import Timeout, Transport, check_header_value
+from .transport import Limit, Timeout, Transport, check_header_value
 
 if TYPE_CHECKING:
     from ..period import ReportMonth
@@ -47,7 +55,12 @@ INFO_KEYS = {
 
 
 class PortalClient:
-    """Client of the Portal API; use it as a context manager (it owns a ``requests.Session``)."""
+    """Client of the Portal API; use it as a context manager (it owns a ``requests.Session``).
+
+    ``request_deadline`` (default ``PORTAL_REQUEST_DEADLINE``, else 60 s) bounds each API call
+    from connecting to the last byte, retries and waits included; ``fetch_budget`` (default
+    ``PORTAL_FETCH_BUDGET``, else 900 s) bounds a whole fetch run under :meth:`budget`.
+    """
 
     def __init__(
         self,
@@ -62,11 +75,16 @@ class PortalClient:
         per_page: int = 100,
         progress: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        request_deadline: float | None = None,
+        fetch_budget: float | None = None,
     ) -> None:
         from .. import __version__
         from ..settings import connect
 
-        settings = connect(resolve_settings(base_url, secret, customer_id))
+        resolved = resolve_settings(base_url, secret, customer_id)  # reads .env too
+        deadline = env_seconds(ENV_REQUEST_DEADLINE, DEFAULT_REQUEST_DEADLINE, request_deadline)
+        self.fetch_budget = env_seconds(ENV_FETCH_BUDGET, DEFAULT_FETCH_BUDGET, fetch_budget)
+        settings = connect(resolved)
         if not isinstance(per_page, int) or per_page < 1:
             raise ConfigError(f"per_page must be an integer >= 1, got {per_page!r}")
         self._transport = Transport(
@@ -78,6 +96,8 @@ class PortalClient:
             backoff_max=backoff_max,
             sleep=sleep,
             user_agent=f"portal-reports/{__version__}",
+            request_deadline=deadline,
+            auth=settings.auth,
         )
         self.base_url: str = self._transport.base_url
         self.customer_id: str | None = settings.customer_id
@@ -92,6 +112,14 @@ class PortalClient:
     def transport(self) -> Transport:
         """The transport (session, timeouts, retries) this client sends through."""
         return self._transport
+
+    def budget(self, scope: str, seconds: float | None = None) -> AbstractContextManager[Limit]:
+        """Run the calls inside under one overall deadline (default :attr:`fetch_budget`).
+
+        ``with client.budget("fetch of 2026-09"): ...`` — a call still running when it ends is
+        cut off with :class:`PortalTimeoutError` naming the call, the budget and ``scope``.
+        """
+        return self._transport.budget(self.fetch_budget if seconds is None else seconds, scope)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -171,6 +199,8 @@ class PortalClient:
     def sessions_info(self, start: DateLike, end: DateLike) -> dict[str, Any]:
         """Raw ``/sessions/info`` statistics for [start, end] (inclusive)."""
         data = self._request("GET", SESSIONS_INFO_PATH, params=self._range_params(start, end))
+        if not isinstance(data, dict):
+            raise self._transport.invalid("GET", SESSIONS_INFO_PATH, "no JSON object")
         for key, kind in INFO_KEYS.items():
             if not isinstance(data.get(key), kind):
                 raise self._transport.invalid(
@@ -202,9 +232,15 @@ class PortalClient:
         """The customer's attributes: ``{"groups": [...], "attributes": [...]}``."""
         params = [("query", query)] if query else None
         data = self._request("GET", ATTRIBUTES_PATH, params=params)
+        if not isinstance(data, dict):
+            raise self._transport.invalid("GET", ATTRIBUTES_PATH, "no JSON object")
         for key in ("groups", "attributes"):
             if not isinstance(data.get(key), list):
                 raise self._transport.invalid("GET", ATTRIBUTES_PATH, f"no list {key!r}")
+        if not all(isinstance(a, dict) for a in data["attributes"]):
+            raise self._transport.invalid(
+                "GET", ATTRIBUTES_PATH, "an attribute that is not an object"
+            )
         return data
 
     def customer_attribute(self, attribute_id: str) -> dict[str, Any]:
@@ -224,10 +260,19 @@ class PortalClient:
                 f"unknown attribute field(s) {', '.join(unknown)}; "
                 f"expected some of {', '.join(ATTRIBUTE_FIELDS)}"
             )
-        path = _attribute_path(attribute_id)
         current = self.customer_attribute(attribute_id)
         body = {key: current[key] for key in ATTRIBUTE_FIELDS if key in current}
         body.update(changes)
+        return self.replace_customer_attribute(attribute_id, body)
+
+    def replace_customer_attribute(self, attribute_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT ``body`` as the attribute's new fields (the Portal replaces them all: a field
+        left out is reset). Prefer :meth:`update_customer_attribute`, or
+        ``portal_reports.attributes.set_attribute``, which also guards against lost updates."""
+        unknown = sorted(set(body) - set(ATTRIBUTE_FIELDS))
+        if unknown:
+            raise ConfigError(f"unknown attribute field(s) {', '.join(unknown)}")
+        path = _attribute_path(attribute_id)
         return self._check_attribute("PUT", path, self._request("PUT", path, json_body=body))
 
     # -- HTTP ------------------------------------------------------------------------------

@@ -1,5 +1,12 @@
-"""Transport to the Portal: one keep-alive ``requests.Session``, timeouts, retries with
-backoff and jitter, error mapping to the :mod:`portal_reports.errors` tree, secret scrubbing.
+"""Transport to the Portal: one keep-alive ``requests.Session``, timeouts, deadlines, retries
+with backoff and jitter, error mapping to the :mod:`portal_reports.errors` tree, secret
+scrubbing, and a depth check on every decoded answer.
+
+Deadlines: every API call has an overall deadline (connect, every read, retries and waits
+included; ``PORTAL_REQUEST_DEADLINE``), and a caller can put several calls under one budget
+(:meth:`Transport.budget`, ``PORTAL_FETCH_BUDGET``). Socket timeouts bound each single read;
+a watchdog timer shuts the socket down when the deadline passes, so a server trickling one
+byte at a time cannot keep a request alive.
 
 No endpoint or paging knowledge lives here (see :mod:`.client` and :mod:`.paging`).
 """
@@ -12,14 +19,20 @@ import logging
 import math
 import random
 import re
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import requests.adapters
 import urllib3.exceptions
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .._text import scrub
 from ..errors import (
@@ -31,8 +44,16 @@ from ..errors import (
     PortalConnectionError,
     PortalError,
     PortalHTTPError,
+    PortalTimeoutError,
     RateLimitError,
     ServerError,
+)
+from ..settings import (
+    DEFAULT_REQUEST_DEADLINE,
+    ENV_FETCH_BUDGET,
+    ENV_REQUEST_DEADLINE,
+    Auth,
+    split_url_credentials,
 )
 
 log = logging.getLogger("portal_reports.client")  # one logger name for the whole client
@@ -52,6 +73,27 @@ _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 Timeout = float | tuple[float, float]
+MAX_JSON_DEPTH = 64  # deeper answers are refused: nothing in the spec nests beyond 4 levels
+MAX_BODY = 32 * 2**20  # bytes of one answer (after gzip); a page of 100 sessions is ~70 kB
+MAX_MESSAGE = 500  # characters of a Portal error text put into an exception message
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An absolute deadline (``time.monotonic()``) and what it is, for messages."""
+
+    end: float
+    seconds: float
+    what: str  # e.g. "the 60 s request deadline (PORTAL_REQUEST_DEADLINE)"
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+
+def describe_limit(seconds: float, kind: str, env: str, scope: str = "") -> str:
+    """``the 60 s request deadline (PORTAL_REQUEST_DEADLINE)``, with an optional scope."""
+    scope = f" of the {scope}" if scope else ""
+    return f"the {seconds:g} s {kind}{scope} ({env})"
 
 
 class Transport:
@@ -74,21 +116,37 @@ class Transport:
         backoff_max: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "portal-reports",
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        auth: Auth | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-        if backoff_factor < 0 or backoff_max < 0:
-            raise ConfigError("backoff_factor and backoff_max must be >= 0")
-        self.base_url = base_url.rstrip("/")
+        if not all(_is_seconds(v, zero=True) for v in (backoff_factor, backoff_max)):
+            raise ConfigError("backoff_factor and backoff_max must be finite numbers >= 0")
+        if not _is_seconds(request_deadline):
+            raise ConfigError(
+                f"request_deadline must be a finite number of seconds > 0, got {request_deadline!r}"
+            )
+        clean, url_auth = split_url_credentials(base_url)
+        self.base_url = clean.rstrip("/")  # never holds user:password (it is recorded)
         self._secret = check_header_value("secret", secret, show=False)
+        self._auth = auth or url_auth
         self.timeout = _check_timeout(timeout)
         self.max_retries = max_retries
         self.backoff_factor = float(backoff_factor)
         self.backoff_max = float(backoff_max)
+        self.request_deadline = float(request_deadline)
+        self.max_body = int(max_body)
         self._sleep = sleep
         self._rng = random.Random()
+        self._local = threading.local()  # the budget a thread's calls run under
         self._session = requests.Session()
         self._session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+        if self._auth is not None:
+            self._session.auth = self._auth  # HTTP Basic, from the URL's user:password
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, _WatchedAdapter())
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -96,6 +154,32 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
+
+    @contextmanager
+    def budget(self, seconds: float, scope: str) -> Iterator[Limit]:
+        """Run the calls made inside (in this thread) under one overall deadline.
+
+        A call in flight when it passes is cut off; a retry wait that would outlast it is not
+        taken. Nested budgets keep the tighter end. ``scope`` names it in messages, e.g.
+        "fetch of 2026-09 for acme-dental".
+        """
+        if not _is_seconds(seconds):
+            raise ConfigError(
+                f"a fetch budget must be a finite number of seconds > 0, got {seconds!r}"
+            )
+        outer: Limit | None = getattr(self._local, "budget", None)
+        limit = Limit(
+            time.monotonic() + seconds,
+            seconds,
+            describe_limit(seconds, "fetch budget", ENV_FETCH_BUDGET, scope),
+        )
+        if outer is not None and outer.end <= limit.end:
+            limit = outer
+        self._local.budget = limit
+        try:
+            yield limit
+        finally:
+            self._local.budget = outer
 
     def request(
         self,
@@ -106,29 +190,57 @@ class Transport:
         json_body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """Send one API call with timeouts and retries; return the decoded JSON (2XX only)."""
+        """Send one API call with timeouts and retries; return the decoded JSON (2XX only).
+
+        The call (every attempt, every read, every wait) ends by ``request_deadline`` seconds,
+        or earlier when a :meth:`budget` ends first: :class:`PortalTimeoutError` then names
+        the call and the limit.
+        """
         url = self.base_url + path
         headers = {**(headers or {}), "x-portal-secret": self._secret}
+        limit = Limit(
+            time.monotonic() + self.request_deadline,
+            self.request_deadline,
+            describe_limit(self.request_deadline, "request deadline", ENV_REQUEST_DEADLINE),
+        )
+        budget: Limit | None = getattr(self._local, "budget", None)
+        if budget is not None and budget.end < limit.end:
+            limit = budget
         attempt = 0
+        failure = ""
         while True:
+            left = limit.left()
+            if left <= 0:
+                raise self._timed_out(method, path, limit, attempt, failure)
             attempt += 1
             failure, status, retry_after = "", 0, None
             fatal: PortalError | None = None
             started = time.monotonic()
+            watch = _Watch(limit.end)
             try:
-                resp = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    headers=headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,  # a redirect must never carry the secret elsewhere
+                with watch:
+                    resp = self._session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        headers=headers,
+                        timeout=_bounded(self.timeout, left),
+                        allow_redirects=False,  # a redirect must never carry the secret elsewhere
+                        stream=True,  # the body is read below, with a size limit
+                    )
+                    _read_body(resp, self.max_body)
+            except _TooLarge as exc:
+                fatal = self.invalid(
+                    method, path, f"a body of more than {self.max_body:,} bytes ({exc}); refused"
                 )
             except requests.exceptions.SSLError as exc:
-                fatal = PortalConnectionError(
-                    self.scrub(f"{method} {path}: TLS failure ({type(exc).__name__}: {exc})")
-                )
+                if watch.fired:
+                    failure = "cut off at the deadline"
+                else:
+                    fatal = PortalConnectionError(
+                        self.scrub(f"{method} {path}: TLS failure ({type(exc).__name__}: {exc})")
+                    )
             except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
                 fatal = ConfigError(self.scrub(f"bad Portal URL {self.base_url!r}: {exc}"))
             except (requests.exceptions.InvalidHeader, UnicodeError):
@@ -137,7 +249,7 @@ class Transport:
                     f"{method} {path}: the secret or customer id is not a valid header value"
                 )
             except _TRANSIENT_ERRORS as exc:
-                failure = self.scrub(_describe(exc))
+                failure = "cut off at the deadline" if watch.fired else self.scrub(_describe(exc))
             else:
                 status = resp.status_code
                 log.debug(
@@ -148,7 +260,9 @@ class Transport:
                     time.monotonic() - started,
                     attempt,
                 )
-                if 200 <= status < 300:
+                if watch.fired:
+                    failure = "cut off at the deadline"
+                elif 200 <= status < 300:
                     try:
                         return self._decode(method, path, resp)
                     except _Truncated:
@@ -161,6 +275,8 @@ class Transport:
                     raise self._http_error(method, path, resp, attempt)
             if fatal is not None:
                 raise fatal  # outside the except block: no chained requests exception
+            if watch.fired:
+                raise self._timed_out(method, path, limit, attempt, failure)
             if attempt > self.max_retries:
                 if status in RETRY_STATUSES:
                     raise self._http_error(method, path, resp, attempt)
@@ -168,6 +284,18 @@ class Transport:
                     f"{method} {path} failed after {attempt} attempt(s): {failure}"
                 )
             wait = self._backoff(attempt, retry_after)
+            left = limit.left()
+            # A wait (or a Retry-After, even when capped) that outlasts the deadline: the next
+            # attempt could not finish in time, so say so now instead of sleeping.
+            if max(wait, retry_after or 0.0) >= left:
+                if retry_after is not None and status in RETRY_STATUSES:
+                    exc = self._http_error(method, path, resp, attempt)
+                    exc.args = (
+                        f"{exc.args[0]}; the Portal asks to wait {retry_after:g} s (Retry-After), "
+                        f"more than the {max(left, 0):.1f} s left of {limit.what}",
+                    )
+                    raise exc
+                raise self._timed_out(method, path, limit, attempt, failure)
             log.warning(
                 "%s %s: %s (attempt %d of %d); retrying in %.2fs",
                 method,
@@ -179,6 +307,20 @@ class Transport:
             )
             self._sleep(wait)
 
+    def _timed_out(
+        self, method: str, path: str, limit: Limit, attempts: int, failure: str
+    ) -> PortalTimeoutError:
+        """The error for a call stopped by its deadline or its fetch budget."""
+        if attempts == 0:
+            detail = "nothing of it was left to send the request"
+        else:
+            detail = f"{attempts} attempt(s)" + (f"; last: {failure}" if failure else "")
+        return PortalTimeoutError(
+            self.scrub(
+                f"{method} {path} timed out: no complete answer within {limit.what} ({detail})"
+            )
+        )
+
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry ``attempt``: Retry-After if given, else full jitter."""
         if retry_after is not None:
@@ -187,18 +329,29 @@ class Transport:
         return self._rng.uniform(0, ceiling)
 
     def _decode(self, method: str, path: str, resp: requests.Response) -> Any:
-        """Decode a 2XX JSON body, or raise InvalidResponseError (``_Truncated`` if cut short)."""
-        text = resp.content.decode(resp.encoding or "utf-8", errors="replace").strip()
+        """Decode a 2XX JSON body, or raise InvalidResponseError (``_Truncated`` if cut short).
+
+        Answers nested deeper than :data:`MAX_JSON_DEPTH` are refused here, at the edge, so no
+        later step (frames, hashing, ``data.json``) can hit Python's recursion limit.
+        """
         try:
-            return json.loads(resp.content)
+            data = json.loads(resp.content)
+        except RecursionError:
+            raise self.invalid(method, path, "JSON nested too deeply to read") from None
         except ValueError:
+            text = resp.content.decode(resp.encoding or "utf-8", errors="replace").strip()
             framed = "Content-Length" in resp.headers or "chunked" in resp.headers.get(
                 "Transfer-Encoding", ""
             )
             if text.startswith(("{", "[")) and not framed:
                 raise _Truncated from None  # a close-delimited JSON body cut short
-        kind = resp.headers.get("Content-Type", "no content type")
-        raise self.invalid(method, path, f"a body that is not JSON ({kind}): {text[:60]!r}")
+            kind = resp.headers.get("Content-Type", "no content type")
+            raise self.invalid(
+                method, path, f"a body that is not JSON ({kind}): {text[:60]!r}"
+            ) from None
+        if too_deep(data):
+            raise self.invalid(method, path, f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        return data
 
     def _http_error(
         self, method: str, path: str, resp: requests.Response, attempts: int
@@ -206,8 +359,10 @@ class Transport:
         """The exception for a non-2XX answer, carrying the decoded error body."""
         status = resp.status_code
         try:
-            body = resp.json()
-        except ValueError:
+            body = json.loads(resp.content)
+        except (ValueError, RecursionError):
+            body = {}
+        if too_deep(body):
             body = {}
         body = self._scrub_json(body) if isinstance(body, dict) else {}
         kind = _ERROR_CLASSES.get(status)
@@ -220,9 +375,12 @@ class Transport:
         if 300 <= status < 400 and resp.headers.get("Location"):
             # not followed: the secret header must not travel to another address
             text += f" (redirects to {resp.headers['Location']}; is PORTAL_BASE_URL right?)"
+        text = self.scrub(text)  # before cutting, so no half secret survives the cut
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 1] + "…"
         if attempts > 1:
             text += f" (after {attempts} attempts)"
-        exc.args = (self.scrub(text),)
+        exc.args = (text,)
         return exc
 
     def invalid(self, method: str, path: str, what: str) -> InvalidResponseError:
@@ -230,8 +388,8 @@ class Transport:
         return InvalidResponseError(self.scrub(f"{method} {path} answered 2XX with {what}"))
 
     def scrub(self, text: str) -> str:
-        """Remove the secret from text built from foreign strings (server or library)."""
-        return scrub(text, self._secret)
+        """Remove the secret (and a URL password) from text built from foreign strings."""
+        return scrub(text, self._secret, *(self._auth or ()))
 
     def _scrub_json(self, value: Any) -> Any:
         """``_scrub`` applied to every string of a decoded JSON value (error bodies)."""
@@ -246,6 +404,27 @@ class Transport:
 
 class _Truncated(Exception):
     """Internal: a 2XX JSON body that ended early (retried like a broken read)."""
+
+
+class _TooLarge(Exception):
+    """Internal: an answer larger than ``max_body`` (refused, never retried)."""
+
+
+def _read_body(resp: requests.Response, limit: int) -> None:
+    """Read the streamed body into ``resp`` (so ``resp.content`` works), at most ``limit``
+    bytes after decoding (a gzip bomb stops at the limit too)."""
+    declared = (resp.headers.get("Content-Length") or "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        resp.close()
+        raise _TooLarge(f"Content-Length {int(declared):,}")
+    chunks, size = [], 0
+    for chunk in resp.iter_content(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            raise _TooLarge(f"over {limit:,} bytes read")
+        chunks.append(chunk)
+    resp._content = b"".join(chunks)  # what requests itself does when it reads a body
 
 
 _ERROR_CLASSES: dict[int, type[PortalHTTPError]] = {
@@ -331,3 +510,145 @@ def _check_timeout(timeout: Timeout) -> Timeout:
     ):
         raise ConfigError(f"timeout must be seconds or (connect, read) seconds, got {timeout!r}")
     return timeout
+
+
+def _is_seconds(value: Any, *, zero: bool = False) -> bool:
+    """A finite int/float above 0 (or >= 0 with ``zero``), not a bool."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and (value >= 0 if zero else value > 0)
+
+
+def _bounded(timeout: Timeout, left: float) -> tuple[float, float]:
+    """(connect, read) socket timeouts, none longer than the ``left`` seconds of the deadline."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    left = max(left, 0.001)
+    return min(connect, left), min(read, left)
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when decoded JSON nests lists/objects more than ``limit`` levels deep.
+
+    Walks level by level without recursion (about 0.2 ms for a 100-session page).
+    """
+    level = [value]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below = []
+        for node in level:
+            if type(node) is dict:
+                node = node.values()
+            elif type(node) is not list:
+                continue
+            below.extend(child for child in node if type(child) in _CONTAINERS)
+        level = below
+    return False
+
+
+_CONTAINERS = (dict, list)
+
+
+# --------------------------------------------------------------------------- the watchdog
+
+_active = threading.local()  # the _Watch of the request this thread is sending, if any
+
+
+class _Watch:
+    """Shuts down the socket of this thread's request when its deadline passes.
+
+    Socket timeouts only bound each single read; a server sending a byte every few seconds
+    would otherwise keep a request alive forever. The connection is registered when the pool
+    hands it out (:class:`_WatchedPool`); a timer thread shuts its socket down at the
+    deadline, which wakes the blocked read with an error (mapped to a timeout by the caller).
+    """
+
+    POLL = 0.05  # seconds between tries while the connection has no socket yet
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+        self.fired = False
+        self._conns: list[Any] = []
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> _Watch:
+        _active.watch = self
+        self._arm(max(self.end - time.monotonic(), 0.0))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._done = True
+            if self._timer is not None:
+                self._timer.cancel()
+        _active.watch = None
+
+    def register(self, conn: Any) -> None:
+        with self._lock:
+            self._conns.append(conn)
+            if self.fired:
+                _shut(conn)
+
+    def _arm(self, delay: float) -> None:
+        timer = threading.Timer(delay, self._fire)
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            # a connection still connecting has no socket yet: try again shortly
+            if not self._conns or not all(_shut(conn) for conn in self._conns):
+                self._arm(self.POLL)
+
+
+def _shut(conn: Any) -> bool:
+    """Shut the connection's socket down (True), or False when it has none yet."""
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return False
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    return True
+
+
+class _Watched:
+    """Pool mixin: registers each connection it hands out with the thread's watch."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        watch = getattr(_active, "watch", None)
+        if watch is not None:
+            watch.register(conn)
+        return conn
+
+
+class _WatchedPool(_Watched, HTTPConnectionPool):
+    """An HTTP pool whose connections the deadline watchdog can cut off."""
+
+
+class _WatchedHTTPSPool(_Watched, HTTPSConnectionPool):
+    """An HTTPS pool whose connections the deadline watchdog can cut off."""
+
+
+_POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with pools whose connections the deadline watchdog can cut off."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager

@@ -64,9 +64,17 @@ def callout_html(text: str, kind: Literal["ok", "warn", "info"] = "info") -> str
 
 
 def crosscheck_html(check: CrossCheck) -> str:
-    """The cross-check as a small OK note or a visible warning box."""
+    """The cross-check as a small OK note or a visible warning box (never "passed" while a
+    value from the Portal could not be used)."""
     if check.ok:
         return callout_html(_("Data check passed: {message}").format(message=check.message), "ok")
+    if check.status == "invalid":
+        return callout_html(
+            _(
+                "Data check not passed: the Portal sent values that could not be used. {message}"
+            ).format(message=check.message[:1].upper() + check.message[1:]),
+            "warn",
+        )
     message = check.message[:1].upper() + check.message[1:]
     return callout_html(
         _(
@@ -77,12 +85,32 @@ def crosscheck_html(check: CrossCheck) -> str:
     )
 
 
-def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
-    """Notes a reader must see near the top: an empty month, a failed data check ("" if none).
+MAX_PROBLEMS_SHOWN = 8
 
-    The leads report has its own data-check section, so it passes ``crosscheck_mismatch=False``.
+
+def data_quality_html(problems: list[str]) -> str:
+    """The data-quality warning: what the Portal sent that could not be used ("" if nothing)."""
+    if not problems:
+        return ""
+    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems[:MAX_PROBLEMS_SHOWN])
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        items += f"<li>… and {len(problems) - MAX_PROBLEMS_SHOWN} more</li>"
+    return (
+        '<div class="callout warn warning data-quality">'
+        "<strong>Data quality warning:</strong> the Portal sent values this report could not "
+        "use. They are left out of the figures and charts below (shown as “–” where a "
+        f"headline figure is affected):<ul>{items}</ul></div>"
+    )
+
+
+def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
+    """Notes a reader must see near the top: values that could not be used, an empty month,
+    a failed data check ("" if none).
+
+    The leads report has its own data-check section, so it passes ``crosscheck_mismatch=False``
+    (the data-quality warning is shown either way).
     """
-    blocks = []
+    blocks = [data_quality_html(list(getattr(data, "problems", [])))]
     if summary_value(data.info, "sessions") == 0 and len(data.sessions) == 0:
         blocks.append(
             callout_html(
@@ -94,7 +122,7 @@ def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
         )
     if crosscheck_mismatch:
         check = crosscheck(data)
-        if not check.ok:
+        if check.status == "mismatch":  # "invalid" is the data-quality warning above
             blocks.append(crosscheck_html(check))
     return "".join(blocks)
 
@@ -138,7 +166,8 @@ def styled_table(
     formats.update({c: fmt_pct for c in pct})
     formats.update({c: fmt_int for c in ints})
     numeric = [c for c in frame.columns if c in formats]
-    styler = frame.head(MAX_TABLE_ROWS).style.format(formats).hide(axis="index")
+    # escape="html": cells may hold Portal text (session types), shown as text, never markup
+    styler = frame.head(MAX_TABLE_ROWS).style.format(formats, escape="html").hide(axis="index")
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     return _report_table(styler, frame)
 
@@ -164,5 +193,6 @@ def hours_split_styled(info: SessionsInfo, metrics: tuple[str, ...] | None = Non
             text.at[i, col] = fmt(frame.at[i, col])
         text.at[i, cols["share"]] = fmt_pct(frame.at[i, cols["share"]])
     numeric = [cols["working"], cols["after"], cols["total"], cols["share"]]
-    styler = text.style.hide(axis="index").set_properties(subset=numeric, **{"text-align": "right"})
+    styler = text.style.format(escape="html").hide(axis="index")
+    styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     return _report_table(styler, text)

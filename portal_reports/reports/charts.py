@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 FIGSIZE = (7.0, 3.2)
 EMPTY_HEIGHT = 1.6
 EMPTY_TEXT = N_("No sessions this month")
+MAX_CHANNELS = 8  # bars in the channel chart; the rest are one "Other" bar
 PALETTE = {
     "sessions": "#9bb8d9",  # light blue bars
     "leads": "#1f6f4a",  # deep green
@@ -65,6 +66,7 @@ STYLE: dict[str, Any] = {
     "legend.fontsize": 8.5,
     "legend.frameon": False,
     "svg.fonttype": "path",
+    "text.usetex": False,  # Portal text is never handed to LaTeX
 }
 # metric -> (panel title, axis unit, formatter); English msgids, translated when drawn
 _METRIC_LABELS = {
@@ -127,6 +129,17 @@ def _figure(ncols: int = 1, figsize: tuple[float, float] = FIGSIZE) -> tuple[Fig
         ax.tick_params(labelsize=STYLE["xtick.labelsize"], colors="#444444", length=3)
         ax.grid(axis="x", visible=False)
     return fig, axes
+
+
+def portal_label(value: Any, width: int = 40) -> str:
+    """Text from the Portal made safe for a chart label: one line, no control characters,
+    at most ``width`` characters, and every ``$`` escaped so matplotlib never reads it as
+    mathtext (``quote $5 to $10`` stays upright; ``$\\undefined{x}$`` cannot fail a report)."""
+    text = " ".join(str(value).split())
+    text = "".join(ch for ch in text if ch.isprintable())
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.replace("$", r"\$")
 
 
 def _label(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
@@ -289,7 +302,7 @@ def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
         if rows.empty:
             _empty(ax)
             return fig
-        labels = [str(a).replace("_", " ").capitalize() for a in rows["argument"]]
+        labels = [portal_label(str(a).replace("_", " ").capitalize()) for a in rows["argument"]]
         counts = rows["total_sessions"].to_numpy()
         colors = [colours["leads"] if is_lead else colours["other"] for is_lead in rows["is_lead"]]
         gap = np.where(np.arange(len(rows)) >= len(lead), 0.6, 0.0) if len(lead) else 0.0
@@ -422,6 +435,13 @@ def channel_chart(data: MonthData) -> Figure:
     colours = _colours(data)
     channels = data.info.channels.sort_values("count", ascending=False, kind="stable")
     channels = channels[channels["count"] > 0]
+    if len(channels) > MAX_CHANNELS:  # a Portal may name any number of channels
+        rest = channels.iloc[MAX_CHANNELS - 1 :]
+        other = pd.DataFrame(
+            {"channel": [f"Other ({len(rest)} channels)"], "count": [rest["count"].sum()]}
+        )
+        top = channels.iloc[: MAX_CHANNELS - 1].assign(channel=lambda f: f["channel"].astype(str))
+        channels = pd.concat([top, other], ignore_index=True)
     with _styled():
         fig, (ax,) = _figure(figsize=(FIGSIZE[0], 1.0 + 0.45 * max(2, len(channels))))
         _label(ax, _("Share of sessions by channel"), _("Share of sessions (%)"), _("Channel"))
@@ -431,7 +451,7 @@ def channel_chart(data: MonthData) -> Figure:
         total = channels["count"].sum()
         shares = channels["count"].to_numpy() / total * 100
         keys = [str(c) for c in channels["channel"]]
-        names = [channel_name(c) for c in keys]
+        names = [portal_label(channel_name(c)) for c in keys]
         y = np.arange(len(names))[::-1]
         colors = [colours["asr"] if k == "voice" else colours["working"] for k in keys]
         bars = ax.barh(y, shares, color=colors, height=0.55)

@@ -8,6 +8,7 @@ and lead counts are cross-checked against the listed sessions. Turning them into
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,7 +33,8 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def summary_value(info: SessionsInfo, metric: str, column: str = "total") -> float:
-    """One figure of ``/sessions/info`` summary (0.0 when the Portal left it out)."""
+    """One figure of ``/sessions/info`` summary (0.0 when the Portal left it out or sent an
+    invalid value; :func:`checked_value` tells those apart)."""
     summary = info.summary
     if metric not in summary.index or column not in summary.columns:
         return 0.0
@@ -40,9 +42,25 @@ def summary_value(info: SessionsInfo, metric: str, column: str = "total") -> flo
     return 0.0 if pd.isna(value) else float(value)
 
 
+def checked_value(info: SessionsInfo, metric: str, column: str = "total") -> float:
+    """:func:`summary_value`, but NaN when the Portal sent a value that could not be used
+    (see ``SessionsInfo.invalid``): headline cards show it as "–", never as 0."""
+    if (metric, column) in getattr(info, "invalid", ()):
+        return math.nan
+    return summary_value(info, metric, column)
+
+
+def _checked_ratio(info: SessionsInfo, numerator: str, denominator: str) -> float | None:
+    """``numerator / denominator`` of two summary totals; NaN when either was invalid."""
+    top, bottom = checked_value(info, numerator), checked_value(info, denominator)
+    if math.isnan(top) or math.isnan(bottom):
+        return math.nan
+    return _ratio(top, bottom)
+
+
 def conversion_rate(info: SessionsInfo) -> float | None:
-    """Leads per session (0..1); None when there were no sessions."""
-    return _ratio(summary_value(info, "leads"), summary_value(info, "sessions"))
+    """Leads per session (0..1); None when there were no sessions, NaN for invalid data."""
+    return _checked_ratio(info, "leads", "sessions")
 
 
 def voice_share(info: SessionsInfo) -> float | None:
@@ -54,15 +72,13 @@ def voice_share(info: SessionsInfo) -> float | None:
 
 
 def revenue_per_lead(info: SessionsInfo) -> float | None:
-    """Revenue divided by leads; None without leads."""
-    return _ratio(summary_value(info, "revenue"), summary_value(info, "leads"))
+    """Revenue divided by leads; None without leads, NaN for invalid data."""
+    return _checked_ratio(info, "revenue", "leads")
 
 
 def average_opportunity_value(info: SessionsInfo) -> float | None:
     """Opportunity value per opportunity session; None without opportunities."""
-    return _ratio(
-        summary_value(info, "opportunity_value"), summary_value(info, "opportunity_sessions")
-    )
+    return _checked_ratio(info, "opportunity_value", "opportunity_sessions")
 
 
 def after_hours_share(info: SessionsInfo, metric: str) -> float | None:
@@ -99,12 +115,17 @@ def _kpi(
     rate: bool = False,
 ) -> Kpi:
     """A Kpi; counts compare in %, rates (0..1) in percentage points. Text in the active
-    language, changes signed with a real minus sign (``−4.2% vs September``)."""
+    language, changes signed with a real minus sign (``−4.2% vs September``). NaN (a value
+    the Portal sent but that could not be used) shows as "–" with no comparison."""
     lang = current()
 
     def versus(change: str) -> str:
         return lang.gettext("{change} vs {month}").format(change=change, month=previous_label)
 
+    if _is_nan(value) or _is_nan(previous):
+        where = lang.gettext("this month") if _is_nan(value) else previous_label
+        text = lang.gettext("n/a (invalid data, {where})").format(where=where)
+        return Kpi(label, None, fmt(None), None, None, None, "na", text)
     if value is None or previous is None:
         text = (
             lang.gettext("n/a")
@@ -148,8 +169,12 @@ class FigureSpec:
     rate: bool = False
 
 
+def _is_nan(value: float | None) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _summary(metric: str, column: str = "total") -> Callable[[SessionsInfo], float]:
-    return lambda info: summary_value(info, metric, column)
+    return lambda info: checked_value(info, metric, column)
 
 
 #: Every figure a report may put in its headline, by key (a report lists the keys it shows).
@@ -306,9 +331,12 @@ def types_table(info: SessionsInfo, limit: int = 12) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _type_label(argument: Any) -> str:
-    """``quote_request`` -> ``Quote request`` (the Portal's own names, not translated)."""
-    text = str(argument).replace("_", " ").strip()
+def _type_label(argument: Any, width: int = 80) -> str:
+    """``quote_request`` -> ``Quote request`` (the Portal's own names, not translated): one
+    line, at most ``width`` characters."""
+    text = " ".join(str(argument).replace("_", " ").split())
+    if len(text) > width:
+        text = text[: width - 1] + "…"
     return text[:1].upper() + text[1:] if text else _("(unnamed)")
 
 
@@ -409,17 +437,18 @@ class CrossCheck:
     sessions_info: int
     leads_counted: int | None
     leads_info: int
-    status: Literal["ok", "mismatch"]
+    status: Literal["ok", "mismatch", "invalid"]
     message: str
     days: int = 0
     days_sessions: int = 0
     days_leads: int | None = None
     days_asr: float | None = None
     asr_info: float = 0.0
+    problems: tuple[str, ...] = ()  # values from the Portal that could not be used
 
     @property
     def ok(self) -> bool:
-        """True when every available comparison agrees."""
+        """True when every available comparison agrees and every value was usable."""
         return self.status == "ok"
 
     @property
@@ -449,6 +478,7 @@ def crosscheck(data: MonthData) -> CrossCheck:
     sessions_ok = listed == info_sessions
     leads_ok = counted is None or counted == info_leads
     values = {"listed": fmt_int(listed), "info": fmt_int(info_sessions)}
+    problems = tuple(getattr(data, "problems", ()))
     parts = [
         (
             lang.gettext("{listed} sessions listed match the {info} in the Portal's statistics")
@@ -504,31 +534,43 @@ def crosscheck(data: MonthData) -> CrossCheck:
                 asr=fmt_amount(days_asr),
             )
         )
-    status: Literal["ok", "mismatch"] = (
+    if problems:
+        parts.append(
+            lang.gettext(
+                "{count} kind(s) of value from the Portal could not be used "
+                "(see the data-quality warning)"
+            ).format(count=len(problems))
+        )
+    status: Literal["ok", "mismatch", "invalid"] = (
         "ok" if sessions_ok and leads_ok and check.days_ok else "mismatch"
     )
+    if status == "ok" and problems:
+        status = "invalid"
     message = "; ".join(parts) + "."
-    return dataclasses.replace(check, status=status, message=message)
+    return dataclasses.replace(check, status=status, message=message, problems=problems)
 
 
 # --------------------------------------------------------------------------- manifest
 
 
-def _number(value: float) -> int | float:
-    """An int when integral, else a float rounded to 2 decimals."""
+def _number(value: float) -> int | float | None:
+    """An int when integral, else a float rounded to 2 decimals; None for NaN (invalid)."""
     value = float(value)
+    if math.isnan(value):
+        return None
     return int(value) if value.is_integer() else round(value, 2)
 
 
-def manifest_figures(data: MonthData) -> dict[str, int | float]:
-    """The manifest's ``figures``: summary totals plus the number of sessions listed."""
+def manifest_figures(data: MonthData) -> dict[str, int | float | None]:
+    """The manifest's ``figures``: summary totals plus the number of sessions listed
+    (``null`` for a total the Portal sent but that could not be used)."""
     info = data.info
     return {
-        "sessions_total": _number(summary_value(info, "sessions")),
-        "leads_total": _number(summary_value(info, "leads")),
-        "revenue_total": _number(summary_value(info, "revenue")),
-        "asr_total": _number(summary_value(info, "asr")),
-        "opportunity_value_total": _number(summary_value(info, "opportunity_value")),
-        "units_total": _number(summary_value(info, "units")),
+        "sessions_total": _number(checked_value(info, "sessions")),
+        "leads_total": _number(checked_value(info, "leads")),
+        "revenue_total": _number(checked_value(info, "revenue")),
+        "asr_total": _number(checked_value(info, "asr")),
+        "opportunity_value_total": _number(checked_value(info, "opportunity_value")),
+        "units_total": _number(checked_value(info, "units")),
         "sessions_listed": len(data.sessions),
     }

@@ -175,7 +175,7 @@ def setup(
 
     if data_path is None:  # only a live fetch needs the Portal's address and secret
         load_dotenv_file()
-    month = parse_month(month) if month else previous_month()
+    month = parse_month(month) if month is not None else previous_month()
     if customer_id is not None and not isinstance(customer_id, str):
         raise ConfigError(f"customer_id must be a string or None, got {customer_id!r}")
     data = load_month(month, customer_id, data_path)
