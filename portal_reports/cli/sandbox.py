@@ -65,6 +65,13 @@ from .app import cli
     help="Read the API spec the least forgiving way: only ...Z date-times, plain connector "
     "ids, unknown parameters refused, pages silently smaller than 'per'.",
 )
+@click.option(
+    "--customers",
+    type=click.IntRange(1, 10_000),
+    envvar="PORTAL_SANDBOX_CUSTOMERS",
+    show_envvar=True,
+    help="Demo customers (default: the 6 named ones; more are generated: demo-001, ...).",
+)
 @click.option("--log", "log_requests", is_flag=True, help="Log each request to stderr.")
 def sandbox_command(
     host: str,
@@ -77,6 +84,7 @@ def sandbox_command(
     secret: str | None,
     page_cap: int | None,
     strict: bool,
+    customers: int | None,
     log_requests: bool,
 ) -> None:
     """Serve the sandbox Portal (synthetic, deterministic data) until Ctrl-C."""
@@ -97,6 +105,7 @@ def sandbox_command(
         page_cap=page_cap,
         log=log_requests,
         strict=strict,
+        customers=customers,
     ).start()
     # The demo secret is not a real one and is shown; a secret given with --secret is not.
     shown = sb.secret if sb.secret == DEFAULT_SECRET else "<the value given with --secret>"

@@ -274,12 +274,30 @@ def _rows(customer: dict[str, Any], profile: dict[str, Any]) -> list[tuple[Any, 
     return rows
 
 
+def profile_of(customer: dict[str, Any]) -> dict[str, Any]:
+    """A customer's attribute values: its own profile, or (generated customers) its
+    template's with its own working hours and e-mail."""
+    if customer["external_id"] in _PROFILES:
+        return _PROFILES[customer["external_id"]]
+    days = customer["work_days"]
+    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    span = f"{names[days[0]]}-{names[days[-1]]}"
+    hours = f"{customer['work_start']:02d}:00-{customer['work_end']:02d}:00"
+    return {
+        **_PROFILES[customer["template"]],
+        "working_hours": f"{span} {hours}",
+        "greeting": f"Hello, thank you for contacting {customer['name']}! How can I help?",
+        "email": f"hello@{customer['external_id']}.example",
+        "holidays": [],
+    }
+
+
 def attribute_rows(seed: int, customers: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Rows for the ``attributes`` table: ids are uuid5 of (seed, customer, idn)."""
     out = []
     for customer in customers:
         for idn, value, title, desc, group, hidden, possible, vtype in _rows(
-            customer, _PROFILES[customer["external_id"]]
+            customer, profile_of(customer)
         ):
             ident = str(uuid.uuid5(_NAMESPACE, f"{seed}:{customer['external_id']}:{idn}"))
             out.append(

@@ -205,7 +205,7 @@ def build_sessions(
     cid = customer["external_id"]
     n = len(created)
     # Connectors: after-hours lines only ring outside working hours.
-    conns = model.CONNECTORS[cid]
+    conns = model.connectors_of(customer)
     if connector is None:
         w_in = np.array([c[2] for c in conns], dtype=float)
         w_out = np.array([c[3] for c in conns], dtype=float)
@@ -251,13 +251,13 @@ def build_sessions(
     latest_evt = np.maximum(latest_evt, created)
 
     # Arguments.
-    type_weights = dict(model.SESSION_TYPES[cid])
+    type_weights = dict(model.SESSION_TYPES[customer.get("template", cid)])
     type_weights["wrong_number"] = model.WRONG_NUMBER_WEIGHT
     type_names = list(type_weights)
     type_idx = _pick(rng, np.array(list(type_weights.values()), dtype=float), n)
     lead_rate = np.array([model.LEAD_RATE[t] for t in type_names])[type_idx]
     lead = rng.random(n) < lead_rate
-    typical = model.TYPICAL_REVENUE[cid]
+    typical = model.TYPICAL_REVENUE[customer.get("template", cid)]
     has_revenue = lead & (rng.random(n) < 0.85)
     revenue = rng.lognormal(math.log(typical), 0.5, n)
     quote = np.array([t == "quote_request" for t in type_names])[type_idx]
@@ -266,7 +266,7 @@ def build_sessions(
     extra_deal = rng.random(n) < 0.12
     units = 1 + rng.poisson(0.6, n)
     asr = duration / 60 * model.ASR_RATE_PER_MINUTE
-    langs = LANGUAGES[cid]
+    langs = LANGUAGES[customer.get("template", cid)]
     lang_idx = _pick(rng, np.array([w for _, w in langs]), n)
     has_lang = rng.random(n) < 0.3
     source_idx = rng.integers(0, len(SOURCES), n)
@@ -284,7 +284,7 @@ def build_sessions(
         names[: len(FIXED_NAMES)] = FIXED_NAMES[:pool]
     deleted = (rng.random(pool) < 0.04).tolist()
     numbers = rng.integers(0, 10**7, pool).tolist()
-    prefix = PHONE_PREFIX[cid]
+    prefix = PHONE_PREFIX[customer.get("template", cid)]
     used = sorted(set(persona_of.tolist()))
     personas = [
         (persona_ids[i], actor_ids[i], cid, names[i], f"{prefix}{numbers[i]:07d}", int(deleted[i]))
@@ -383,7 +383,7 @@ def _block(
     day_factor = day_factor * np.where(weekday == customer["work_days"][0], 1.1, 1.0)
     noise = rng.lognormal(0.0, 0.15, hours // 24 + 1)[np.arange(slots) * step // 86400]
     weights = _hour_profile(customer)[hour] * day_factor * noise
-    mean = model.VOLUME[customer["external_id"]] * (1 + model.GROWTH) ** (-k) * scale
+    mean = model.volume_of(customer) * (1 + model.GROWTH) ** (-k) * scale
     n = int(rng.poisson(mean * (hours / 24) / 30.4))
     slot = _pick(rng, weights, n)
     created = start + slot * step + rng.integers(0, step, n)
@@ -412,10 +412,15 @@ def generate(
     months: int,
     scale: float,
     now: datetime | None = None,
+    customers: int | None = None,
 ) -> dict[str, int]:
-    """Create the schema and fill it; return counts {"sessions": n, "personas": n, ...}."""
+    """Create the schema and fill it; return counts {"sessions": n, "personas": n, ...}.
+
+    ``customers``: how many demo customers (default: the named ones; more are generated).
+    """
     cutoff = cutoff_for(end_month, now)
-    customers = [dict(c) for c in model.DEMO_CUSTOMERS]
+    count = customers
+    customers = model.demo_customers(count, seed)
     conn.executescript(SCHEMA)
     sessions = personas = 0
     with conn:
@@ -451,6 +456,7 @@ def generate(
             "months": str(months),
             "scale": repr(float(scale)),
             "cutoff": str(cutoff),
+            "customers": str(len(customers)),
         }
         conn.executemany("INSERT INTO sandbox_meta VALUES (?, ?)", sorted(meta.items()))
     conn.executescript(INDEXES)

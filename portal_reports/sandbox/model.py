@@ -156,9 +156,12 @@ UUID_RE = re.compile(
 )
 
 
-def customer_by_id(external_id: str) -> dict[str, Any] | None:
-    """The demo customer with this external id, or None."""
-    for customer in DEMO_CUSTOMERS:
+def customer_by_id(
+    external_id: str, customers: list[dict[str, Any]] | tuple[dict[str, Any], ...] | None = None
+) -> dict[str, Any] | None:
+    """The demo customer with this external id (among ``customers``, default the named
+    ones), or None."""
+    for customer in DEMO_CUSTOMERS if customers is None else customers:
         if customer["external_id"] == external_id:
             return customer
     return None
@@ -205,3 +208,75 @@ def derive_columns(arguments: dict[str, Any]) -> tuple[Any, ...]:
         int(_number(arguments.get("units", 0))),
         _number(arguments.get("asr_amount", 0)),
     )
+
+
+# --------------------------------------------------------------------------- customers at scale
+
+_NAME_FIRST = (
+    "Harbor", "Maple", "Summit", "Riverside", "Sunrise", "Oak", "Golden", "Lakeside", "Northway",
+    "Cedar", "Bright", "Urban", "Coastal", "Pine", "Silver", "Meadow", "Elm", "Crescent",
+)  # fmt: skip
+_NAME_KIND = (
+    ("Dental", "dental"), ("Auto", "auto"), ("Bistro", "restaurant"), ("Yoga", "studio"),
+    ("Physio", "clinic"), ("Vet Clinic", "clinic"), ("Salon", "studio"), ("Plumbing", "trade"),
+    ("Law Office", "office"), ("Realty", "office"), ("Fitness", "studio"), ("Hotel", "hotel"),
+)  # fmt: skip
+#: Zones of generated customers, with how often each comes up (half-hour and DST zones too).
+_ZONES = (
+    ("America/New_York", 5), ("America/Chicago", 3), ("America/Los_Angeles", 3),
+    ("America/Toronto", 2), ("Europe/Berlin", 4), ("Europe/London", 3), ("Europe/Stockholm", 1),
+    ("Asia/Kolkata", 1), ("Australia/Sydney", 1), ("UTC", 1),
+)  # fmt: skip
+_HOURS = {
+    "dental": ((0, 1, 2, 3, 4), 8, 18), "auto": ((0, 1, 2, 3, 4, 5), 8, 19),
+    "restaurant": ((1, 2, 3, 4, 5, 6), 11, 22), "studio": ((0, 1, 2, 3, 4, 5), 7, 21),
+    "clinic": ((0, 1, 2, 3, 4), 8, 18), "trade": ((0, 1, 2, 3, 4), 7, 17),
+    "office": ((0, 1, 2, 3, 4), 9, 17), "hotel": ((0, 1, 2, 3, 4, 5, 6), 0, 24),
+}  # fmt: skip
+_TEMPLATES = ("acme-dental", "autohaus-mueller", "bistro-ca-va", "nordlicht-yoga")
+
+
+def _generated_customer(seed: int, index: int) -> dict[str, Any]:
+    """The ``index``-th generated demo customer (``demo-001``, ...): a realistic spread of
+    names, time zones, working hours and volumes, the same for the same seed."""
+    import numpy as np
+
+    rng = np.random.default_rng([seed, 9_001, index])
+    first = _NAME_FIRST[int(rng.integers(len(_NAME_FIRST)))]
+    kind, family = _NAME_KIND[int(rng.integers(len(_NAME_KIND)))]
+    zones, weights = zip(*_ZONES, strict=True)
+    p = np.array(weights, dtype=float) / sum(weights)
+    zone = zones[int(rng.choice(len(zones), p=p))]
+    days, start, end = _HOURS[family]
+    return {
+        "external_id": f"demo-{index:03d}",
+        "name": f"{first} {kind} #{index}",
+        "timezone": zone,
+        "work_days": days,
+        "work_start": start,
+        "work_end": min(end, 23),
+        # sessions per month at scale 1: a long tail, as real businesses have
+        "volume": int(np.clip(rng.lognormal(6.5, 0.7), 80, 4000)),
+        "template": _TEMPLATES[index % len(_TEMPLATES)],
+    }
+
+
+def demo_customers(count: int | None = None, seed: int = DEFAULT_SEED) -> list[dict[str, Any]]:
+    """The sandbox's customers: the named demo customers, then generated ones up to
+    ``count`` (None: the named ones only)."""
+    named = [dict(c) for c in DEMO_CUSTOMERS]
+    if count is None:
+        return named
+    if count <= len(named):
+        return named[:count]
+    return named + [_generated_customer(seed, i) for i in range(1, count - len(named) + 1)]
+
+
+def connectors_of(customer: dict[str, Any]) -> tuple[tuple[str, str, float, float], ...]:
+    """A customer's connectors (generated customers borrow a named customer's set)."""
+    return CONNECTORS[customer.get("template", customer["external_id"])]
+
+
+def volume_of(customer: dict[str, Any]) -> float:
+    """Sessions per month at scale 1 in the end month."""
+    return customer.get("volume") or VOLUME[customer["external_id"]]

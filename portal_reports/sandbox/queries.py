@@ -224,13 +224,14 @@ def insert_sessions(
     count: int,
     seed: int,
     serial: int,
+    customers: list[dict[str, Any]] | None = None,
 ) -> int:
     """Insert ``count`` sessions at the newest end of [start, end] (the "insert" fault).
 
     They match the request's customer, connectors and is_active filters, so they land on page
     1 of the DESC listing and shift every later item; derived columns come from arguments.
     """
-    cust = model.customer_by_id(customer or model.PRIMARY_CUSTOMER)
+    cust = model.customer_by_id(customer or model.PRIMARY_CUSTOMER, customers)
     assert cust is not None
     if end is None:
         newest = conn.execute("SELECT max(created_at) FROM sessions").fetchone()[0]
@@ -242,7 +243,7 @@ def insert_sessions(
     connector = None
     if q is not None and q.connectors:
         integration, name = q.connectors[0]
-        known = model.CONNECTORS[cust["external_id"]]
+        known = model.connectors_of(cust)
         if integration is None:  # a plain connector identifier
             integration = next((c[0] for c in known if c[1] == name), "sandbox")
         elif name == "*":

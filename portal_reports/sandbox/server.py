@@ -56,6 +56,7 @@ CUSTOMER_HEADER = "x-portal-external-customer-id"
 REDACTED = "[redacted]"
 ENV_SEED = "PORTAL_SANDBOX_SEED"
 ENV_END_MONTH = "PORTAL_SANDBOX_END_MONTH"
+ENV_CUSTOMERS = "PORTAL_SANDBOX_CUSTOMERS"
 MAX_BODY = 1 << 20
 
 
@@ -293,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
         value = (self.headers.get(CUSTOMER_HEADER) or "").strip()
         if not value:
             return None
-        if model.customer_by_id(value) is None:
+        if model.customer_by_id(value, self.server.sandbox.customer_list) is None:
             raise ApiError(
                 404,
                 f"Unknown customer '{value}'",
@@ -430,8 +431,14 @@ class Sandbox:
         page_cap: int | None = None,
         log: bool | TextIO | Callable[[str], Any] | None = None,
         strict: bool = False,
+        customers: int | None = None,
     ) -> None:
         self.seed = model.DEFAULT_SEED if seed is None else int(seed)
+        if customers is not None and (
+            isinstance(customers, bool) or not isinstance(customers, int) or customers < 1
+        ):
+            raise ConfigError(f"customers must be an integer >= 1, got {customers!r}")
+        self.customer_list = model.demo_customers(customers, self.seed)
         self.end_month = parse_month(end_month) if end_month else current_month()
         if isinstance(months, bool) or not isinstance(months, int) or months < 1:
             raise ConfigError(f"months must be an integer >= 1, got {months!r}")
@@ -470,7 +477,7 @@ class Sandbox:
     @property
     def customers(self) -> list[dict[str, Any]]:
         """The demo customers (external_id, name, timezone, work_days, work_start, work_end)."""
-        return [{**c, "work_days": list(c["work_days"])} for c in model.DEMO_CUSTOMERS]
+        return [{**c, "work_days": list(c["work_days"])} for c in self.customer_list]
 
     @property
     def running(self) -> bool:
@@ -489,6 +496,7 @@ class Sandbox:
 
     def _expected_meta(self) -> dict[str, str]:
         return {
+            "customers": str(len(self.customer_list)),
             "schema_version": SCHEMA_VERSION,
             "seed": str(self.seed),
             "end_month": self.end_month,
@@ -523,7 +531,12 @@ class Sandbox:
             conn.execute("PRAGMA synchronous = OFF")
             started = time.perf_counter()
             self.stats = generate(
-                conn, seed=self.seed, end_month=self.end_month, months=self.months, scale=self.scale
+                conn,
+                seed=self.seed,
+                end_month=self.end_month,
+                months=self.months,
+                scale=self.scale,
+                customers=len(self.customer_list),
             )
             self.stats["generate_ms"] = round((time.perf_counter() - started) * 1000)
         finally:
@@ -637,8 +650,9 @@ class Sandbox:
             try:
                 with conn:
                     queries.insert_sessions(
-                        conn, customer, q, start, end, count, self.seed, self._inserts
-                    )
+                        conn, customer, q, start, end, count, self.seed, self._inserts,
+                        self.customer_list,
+                    )  # fmt: skip
             finally:
                 conn.close()
 
@@ -676,7 +690,7 @@ _default_lock = threading.Lock()
 
 
 def sandbox_settings_from_env() -> dict[str, Any]:
-    """Sandbox keyword arguments from PORTAL_SANDBOX_SEED / PORTAL_SANDBOX_END_MONTH."""
+    """Sandbox keyword arguments from PORTAL_SANDBOX_SEED / _END_MONTH / _CUSTOMERS."""
     settings: dict[str, Any] = {}
     seed = os.environ.get(ENV_SEED, "").strip()
     if seed:
@@ -687,6 +701,11 @@ def sandbox_settings_from_env() -> dict[str, Any]:
     end_month = os.environ.get(ENV_END_MONTH, "").strip()
     if end_month:
         settings["end_month"] = parse_month(end_month)
+    customers = os.environ.get(ENV_CUSTOMERS, "").strip()
+    if customers:
+        if not customers.isdigit() or not 1 <= int(customers) <= 10_000:
+            raise ConfigError(f"{ENV_CUSTOMERS} must be a number of customers, got {customers!r}")
+        settings["customers"] = int(customers)
     return settings
 
 
