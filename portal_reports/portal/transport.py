@@ -139,6 +139,10 @@ class Transport:
         self.request_deadline = float(request_deadline)
         self.max_body = int(max_body)
         self._sleep = sleep
+        # 429 means "the whole account slow down": every thread of this transport (customers
+        # fetched concurrently) waits until this monotonic time before its next request
+        self._pause_until = 0.0
+        self._pause_lock = threading.Lock()
         self._rng = random.Random()
         self._local = threading.local()  # the budget a thread's calls run under
         self._session = requests.Session()
@@ -212,6 +216,11 @@ class Transport:
             left = limit.left()
             if left <= 0:
                 raise self._timed_out(method, path, limit, attempt, failure)
+            pause = self._pause_until - time.monotonic()
+            if pause > 0:  # another request was told to back off: so is this one
+                if pause >= left:
+                    raise self._timed_out(method, path, limit, attempt, "the Portal asked to wait")
+                self._sleep(pause)
             attempt += 1
             failure, status, retry_after = "", 0, None
             fatal: PortalError | None = None
@@ -284,6 +293,9 @@ class Transport:
                     f"{method} {path} failed after {attempt} attempt(s): {failure}"
                 )
             wait = self._backoff(attempt, retry_after)
+            if status == 429:
+                with self._pause_lock:
+                    self._pause_until = max(self._pause_until, time.monotonic() + wait)
             left = limit.left()
             # A wait (or a Retry-After, even when capped) that outlasts the deadline: the next
             # attempt could not finish in time, so say so now instead of sleeping.
