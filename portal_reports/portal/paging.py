@@ -27,6 +27,14 @@ Request = Callable[..., Any]
 Invalid = Callable[[str, str, str], InvalidResponseError]
 
 
+class RangeTooLarge(Exception):
+    """Internal: the range holds more sessions than one walk should page through."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total)
+        self.total = total
+
+
 class SessionPager:
     """Walks ``/sessions`` pages for one query until the list is consistent.
 
@@ -34,7 +42,10 @@ class SessionPager:
     header); ``invalid`` builds the error for an answer that breaks the spec.
     """
 
-    def __init__(self, request: Request, invalid: Invalid, per_page: int) -> None:
+    def __init__(
+        self, request: Request, invalid: Invalid, per_page: int, max_total: int | None = None
+    ) -> None:
+        self.max_total = max_total  # more sessions than this: RangeTooLarge after page 1
         self._request = request
         self._invalid = invalid
         self.per_page = per_page
@@ -100,6 +111,8 @@ class SessionPager:
             data = self._request("GET", SESSIONS_PATH, params=query)
             page_items, total, meta_per = _sessions_page(data, self._invalid)
             totals.append(total)
+            if self.max_total is not None and page == 1 and total > self.max_total:
+                raise RangeTooLarge(total)
             history.append(total)
             served += len(page_items)
             for item in page_items:

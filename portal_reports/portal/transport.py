@@ -185,6 +185,20 @@ class Transport:
         finally:
             self._local.budget = outer
 
+    def current_budget(self) -> Limit | None:
+        """The budget in force in this thread (to carry into helper threads)."""
+        return getattr(self._local, "budget", None)
+
+    @contextmanager
+    def under(self, limit: Limit | None) -> Iterator[None]:
+        """Run this thread's calls under ``limit`` (a budget taken from another thread)."""
+        outer = getattr(self._local, "budget", None)
+        self._local.budget = limit
+        try:
+            yield
+        finally:
+            self._local.budget = outer
+
     def request(
         self,
         method: str,
@@ -217,7 +231,8 @@ class Transport:
             if left <= 0:
                 raise self._timed_out(method, path, limit, attempt, failure)
             pause = self._pause_until - time.monotonic()
-            if pause > 0:  # another request was told to back off: so is this one
+            own = getattr(self._local, "own_pause", None) == self._pause_until
+            if pause > 0 and not own:  # another request was told to back off: so is this one
                 if pause >= left:
                     raise self._timed_out(method, path, limit, attempt, "the Portal asked to wait")
                 self._sleep(pause)
@@ -296,6 +311,7 @@ class Transport:
             if status == 429:
                 with self._pause_lock:
                     self._pause_until = max(self._pause_until, time.monotonic() + wait)
+                    self._local.own_pause = self._pause_until  # this thread waits below
             left = limit.left()
             # A wait (or a Retry-After, even when capped) that outlasts the deadline: the next
             # attempt could not finish in time, so say so now instead of sleeping.
