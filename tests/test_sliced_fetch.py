@@ -38,8 +38,11 @@ def test_slices_keep_the_fetch_budget(fresh_sandbox):
     from portal_reports.errors import PortalTimeoutError
 
     fresh_sandbox.faults.add("slow", count=50, delay=0.3, path="/api/v1/bff/sessions")
-    with PortalClient(
-        base_url=fresh_sandbox.url, secret=SECRET, progress=False, slice_size=200
-    ) as client, pytest.raises(PortalTimeoutError, match="fetch budget"):  # fmt: skip
-        with client.budget("fetch of the test month", seconds=1.0):
-            client.sessions(*MONTH_RANGE)
+    with (
+        PortalClient(
+            base_url=fresh_sandbox.url, secret=SECRET, progress=False, slice_size=200
+        ) as client,
+        pytest.raises(PortalTimeoutError, match="fetch budget"),
+        client.budget("fetch of the test month", seconds=1.0),
+    ):
+        client.sessions(*MONTH_RANGE)
