@@ -2,7 +2,10 @@
 
 A :class:`MonthData` holds the raw JSON (kept verbatim in ``raw`` and hashed for provenance)
 and the frames built from it. The runner saves it as ``data.json``; notebooks load that file,
-so the three reports of a run present exactly the same numbers.
+so the three reports of a run present exactly the same numbers. Besides the Portal's answers it
+carries the month's history (:mod:`.history`) and what the agency added for the month
+(``targets`` from ``customers.toml``, the account manager's ``note``), so kernels need neither
+credentials, the cache nor the project.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +24,7 @@ from .._io import atomic_write
 from ..attributes.lookup import name_from_attributes
 from ..dates import format_utc, month_range, parse_month, shift_month, to_utc
 from ..errors import ConfigError, PortalHTTPError
+from .history import History, HistoryCache, fetch_history
 
 if TYPE_CHECKING:
     from ..data.frames import SessionsInfo
@@ -77,6 +81,9 @@ class MonthData:
     attributes: pd.DataFrame = field(repr=False)
     raw: dict[str, Any] = field(repr=False)
     data_source: str = "portal"
+    history: History | None = field(default=None, repr=False)
+    targets: dict[str, float] = field(default_factory=dict)  # figure key -> monthly target
+    note: dict[str, str] | None = field(default=None, repr=False)  # markdown, html, text
 
     @property
     def is_sandbox(self) -> bool:
@@ -111,6 +118,18 @@ class MonthData:
             attributes=attributes_frame(attributes),
             raw=raw,
             data_source="sandbox" if raw.get("data_source") == "sandbox" else "portal",
+            history=History.from_json(raw.get("history"), parse_month(raw["month"])),
+            targets=dict(raw.get("targets") or {}),
+            note=raw.get("note") or None,
+        )
+
+    def with_context(
+        self, *, targets: dict[str, float] | None = None, note: dict[str, str] | None = None
+    ) -> MonthData:
+        """This month with the agency's targets and rendered note (stored in ``data.json``)."""
+        raw = {**self.raw, "targets": dict(targets or {}), "note": note}
+        return replace(
+            self, raw=raw, sha256=raw_sha256(raw), targets=dict(targets or {}), note=note
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -130,9 +149,14 @@ def _fetch_attributes(client: PortalClient) -> dict[str, Any]:
 
 
 def fetch_month(
-    month: str, customer_id: str | None = None, client: PortalClient | None = None
+    month: str,
+    customer_id: str | None = None,
+    client: PortalClient | None = None,
+    *,
+    history_cache: HistoryCache | None = None,
 ) -> MonthData:
-    """Fetch the month's sessions, its and the previous month's info, and the attributes.
+    """Fetch the month's sessions, its and the previous month's info, the attributes and the
+    month's history (months older than that from ``history_cache`` when they are there).
 
     ``customer_id`` None is the whole account (no customer header), even when ``client``
     or ``PORTAL_CUSTOMER_ID`` names a customer, so data always matches its parameters.
@@ -142,7 +166,7 @@ def fetch_month(
         from ..portal.client import PortalClient
 
         with PortalClient(customer_id=customer_id) as own:
-            return fetch_month(month, customer_id, own)
+            return fetch_month(month, customer_id, own, history_cache=history_cache)
     if client.customer_id != customer_id:  # None means the whole account, whatever the env says
         client = client.for_customer(customer_id)
     start, end = month_range(month)
@@ -159,6 +183,9 @@ def fetch_month(
         "attributes": _fetch_attributes(client),
         "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
     }
+    known = {month: raw["info"], shift_month(month, -1): raw["previous_info"]}
+    history = fetch_history(client, month, customer_id, known=known, cache=history_cache)
+    raw["history"] = history.to_json()
     return MonthData.from_raw(raw)
 
 

@@ -138,6 +138,7 @@ def build_message(
         "generated_label": _date_label(run.generated_at),
         "reply_to": recipients.reply_to,
         "preview": {"to": preview_to, "original": original} if preview_to else None,
+        "note": run.manifest.note,  # the account manager's note: markdown, html (or None)
         "version": __version__,
     }
     env = jinja2.Environment(

@@ -144,6 +144,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "generator": f"portal-reports {__version__}",
         "meta": {k: v for k, v in pdf_meta.items() if v},
         "sandbox": meta.get("data_source") == "sandbox",
+        "note_html": meta.get("note_html") or "",
     }
 
 

@@ -9,6 +9,11 @@ time) and handed to an executor (:mod:`.executors`) as soon as its data is in, s
 overlaps notebook execution. A customer-month whose inputs are unchanged and whose outputs
 still match its manifest is not redone (``force`` redoes it), so an interrupted batch resumes
 where it stopped. Only this process writes files, always under a temporary name first.
+
+Besides the Portal's data, ``data.json`` carries the month's history (months that can no
+longer change come from ``<out>/.cache/history/``), the customer's targets (``customers.toml``)
+and the account manager's rendered note (``notes/<month>/<customer>.md``, checked before
+anything is fetched), so the incremental check sees every change to them.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from .._text import split_list
 from ..data.month import raw_sha256
 from ..dates import format_utc, parse_month, previous_month
 from ..errors import AuthError, ConfigError, NotebookExecutionError, PortalError
+from ..reports.context import MonthContext
 from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
@@ -230,7 +236,9 @@ def write_manifest(
     execution: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``manifest.json`` for a customer-month, hashing every output file."""
-    from ..reports.figures import manifest_figures
+    from ..reports.figures import crosscheck, manifest_figures
+    from ..reports.targets import manifest_targets
+    from ..reports.trend import history_entries
 
     titles = {r.name: r.title for r in chosen}
     outputs = []
@@ -262,6 +270,10 @@ def write_manifest(
         figures=manifest_figures(data),
         provenance=provenance,
         execution=execution or {},
+        history=tuple(history_entries(data)),
+        targets=manifest_targets(data),
+        note=data.note,
+        data_check={"status": (check := crosscheck(data)).status, "message": check.message},
     )
     return manifest.write(run.directory)
 
@@ -305,6 +317,7 @@ def run_reports(
     :class:`CustomerRun`); raises :class:`PortalError` for bad input, before anything is
     fetched or any kernel starts.
     """
+    from ..data.history import HistoryCache
     from .executors import make_executor
     from .export import check_templates
 
@@ -319,6 +332,7 @@ def run_reports(
         raise ConfigError(f"fetch concurrency must be at least 1, got {fetch_concurrency}")
     check_writable_dir(out_dir, "output folder (--out)")
     check_templates()
+    context = MonthContext.load(month, customer_list, HistoryCache.for_output(out_dir))
     pool = make_executor(executor, workers=workers, scheduler=scheduler)
     say = progress or (lambda _msg: None)
     notify = on_report or (lambda _outcome: None)
@@ -333,7 +347,7 @@ def run_reports(
         with pool:
             _batch(
                 pending, month, chosen, chosen_formats, registry, pool, client, force,
-                fetch_concurrency, say, notify,
+                fetch_concurrency, say, notify, context,
             )  # fmt: skip
     finally:
         for item in pending.values():
@@ -353,6 +367,7 @@ def _batch(
     fetch_concurrency: int,
     say: ProgressFn,
     notify: Callable[[ReportOutcome], None],
+    context: MonthContext | None = None,
 ) -> None:
     """Fetch customer-months concurrently and submit their jobs as each fetch completes."""
     from concurrent.futures import ThreadPoolExecutor, wait
@@ -369,7 +384,9 @@ def _batch(
 
         customer = item.run.customer
         say(f"{month} {customer or ALL_CUSTOMERS_DIR}: fetching data")
-        item.data = fetch_month(month, customer, client=client)
+        cache = context.history_cache if context else None
+        data = fetch_month(month, customer, client=client, history_cache=cache)
+        item.data = context.apply(customer, data) if context else data
         return item
 
     def submit(item: _Pending) -> None:
@@ -411,6 +428,7 @@ def _batch(
                     "data_source": data.data_source,
                     "generated_at": generated,
                     "provenance": item.provenance,
+                    "note_html": (data.note or {}).get("html"),
                 },
                 parameters={"month": month, "customer_id": customer},
             )

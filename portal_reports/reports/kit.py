@@ -116,6 +116,14 @@ class ReportKit:
         if html:
             _display_html(html)
 
+    def trend(self, *keys: str) -> None:
+        """Display the last 12 months of the figures ``keys``: the chart and, below it, this
+        month against the same month last year, kept together on one page. Each report names
+        the figures that fit it, e.g. ``report.trend("sessions", "leads")``."""
+        from .blocks import trend_html
+
+        _display_html(trend_html(self.data, keys))
+
     def show(self, html: str) -> None:
         """Display an HTML block (e.g. one of :mod:`.blocks`)."""
         _display_html(html)
@@ -161,6 +169,10 @@ def setup(
     if customer_id is not None and not isinstance(customer_id, str):
         raise ConfigError(f"customer_id must be a string or None, got {customer_id!r}")
     data = load_month(month, customer_id, data_path)
+    if data_path is None or not Path(data_path).is_file():  # live: the project's targets, note
+        from .context import MonthContext
+
+        data = MonthContext.load(month, [customer_id]).apply(customer_id, data)
     setup_notebook()
     if _interactive():
         _display_html(_lab_header(data))
@@ -181,4 +193,14 @@ def _lab_header(data: MonthData) -> str:
     )
     if data.is_sandbox:
         parts.append(banner_html())
+    if data.note:
+        parts.append(note_html(data.note.get("html", "")))
     return "".join(parts)
+
+
+def note_html(html: str) -> str:
+    """The account manager's note as the report template shows it (``aside.account-note``)."""
+    return (
+        '<aside class="account-note"><div class="account-note-label">'
+        f"A note from your account manager</div>{html}</aside>"
+    )
