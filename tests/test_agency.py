@@ -184,3 +184,54 @@ def test_review_gates_sending_and_the_agency_gets_a_summary(project, smtpd):
     text = summary.get_body(("plain",)).get_content()
     assert "Sent (1)" in text and "Waiting for review (1)" in text and "nordlicht-yoga" in text
     assert "portfolio" not in sent.stdout  # the overview is never a customer
+
+
+@pytest.mark.slow
+def test_a_run_against_an_independent_server(tmp_path):
+    """The same checks against a Portal written from the spec alone (tests/stub_portal.py):
+    the manifest's history is that server's per-month statistics, the note and the target
+    use its figures."""
+    from stub_portal import CUSTOMER as STUB_CUSTOMER
+    from stub_portal import SECRET as STUB_SECRET
+    from stub_portal import StubPortal
+
+    months = {"2026-02": 12, "2026-03": 30, "2026-04": 0, "2026-06": 25, "2026-08": 52, MONTH: 47}
+    (tmp_path / "customers.toml").write_text(
+        f'[customers.{STUB_CUSTOMER}]\nto = ["vet@harbour.example"]\n'
+        "targets = { sessions = 40, leads = 40 }\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "notes" / MONTH).mkdir(parents=True)
+    (tmp_path / "notes" / MONTH / f"{STUB_CUSTOMER}.md").write_text(
+        "{{ customer_name }}: {{ sessions_total }} sessions, leads {{ leads_target_status }}.",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_", "MAIL_"))}
+    with StubPortal(months) as stub:
+        env.update(PORTAL_BASE_URL=stub.url, PORTAL_SECRET=STUB_SECRET)
+        proc = cli(
+            "run", "--month", MONTH, "--customer", STUB_CUSTOMER, "--report", "leads",
+            "--format", "html", env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        run_dir = tmp_path / "reports" / MONTH / STUB_CUSTOMER
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        for entry in manifest["history"]:
+            stats = stub.month_statistics(entry["month"])["summary"]
+            if entry["month"] < "2026-02":
+                assert entry["sessions_total"] is None, entry
+                continue
+            assert entry["sessions_total"] == stats["sessions"]["total"]
+            assert entry["leads_total"] == stats["leads"]["total"]
+            assert entry["revenue_total"] == pytest.approx(stats["revenue"]["total"])
+            assert entry["revenue_after_hours"] == pytest.approx(
+                stats["revenue"]["non_working_hours"]
+            )
+            assert entry["asr_total"] == pytest.approx(stats["asr"]["total"])
+    assert manifest["history"][-3]["sessions_total"] == 0  # 2026-07: no sessions, not "no data"
+    assert manifest["targets"]["sessions"]["status"] == "met"  # 47 of 40
+    assert manifest["targets"]["leads"]["status"] == "behind"  # 16 of 40
+    assert manifest["note"]["markdown"] == "Harbour Vet Clinic: 47 sessions, leads behind."
+    html = (run_dir / "leads.html").read_text()
+    assert "Harbour Vet Clinic: 47 sessions, leads behind." in html
+    assert "Target 40 · 40% · behind" in html and "The last 12 months" in html

@@ -108,3 +108,21 @@ def test_run_refuses_an_unknown_placeholder_before_any_kernel(sandbox, tmp_path)
     assert len(lines) == 1 and "{{ leeds }}" in lines[0] and "acme-dental.md" in lines[0]
     assert len(sandbox.requests) == before  # nothing fetched
     assert not (project / "reports" / MONTH).exists()  # no folder locked, no kernel started
+
+
+def test_a_changed_note_or_target_makes_the_run_redo_the_month(month_data):
+    from pathlib import Path
+
+    from portal_reports.publish.runner import inputs_sha256
+    from portal_reports.reports.registry import registry
+
+    chosen = list(registry(Path(__file__).parent.parent / "notebooks").values())
+
+    def inputs(**context):
+        return inputs_sha256(month_data.with_context(**context), chosen, ["html"])
+
+    note = {"path": "n.md", "markdown": "Hi", "html": "<p>Hi</p>"}
+    plain = inputs(targets={})
+    assert plain == inputs(targets={})  # stable: an unchanged month stays up to date
+    assert len({plain, inputs(targets={"leads": 5}), inputs(targets={}, note=note)}) == 3
+    assert inputs(note=note) != inputs(note={**note, "markdown": "Hello"})

@@ -155,7 +155,7 @@ def test_the_summary_reaches_the_agency_with_reasons(env, smtpd, reports, config
     text = message.get_body(("plain",)).get_content()
     assert "Failed (1)" in text and "bistro-ca-va: refused: manifest status is 'failed'" in text
     assert "Partly delivered (1)" in text and "550 5.1.1 no such user" in text
-    assert "Sent (1)" in text and "acme-dental: sent to jane@acme-dental.example" in text
+    assert "Sent (1)" in text and "acme-dental: to jane@acme-dental.example" in text
     assert "bistro-ca-va" in message.get_body(("html",)).get_content()
     assert not [m for m in smtpd.messages if "summary" not in str(m.message["X-Portal-Reports"])
                 and m.rcpt_tos == ["ops@agency.example"]]  # fmt: skip

@@ -65,6 +65,7 @@ def _sections(report: DeliveryReport) -> list[dict[str, Any]]:
             if d.status != status:
                 continue
             detail = d.line().removeprefix(f"{d.customer}: ").removeprefix(f"{status}: ")
+            detail = detail.removeprefix(f"{status} ")
             items.append({"customer": d.customer, "detail": detail})
         if items:
             out.append({"status": status, "heading": heading, "items": items})

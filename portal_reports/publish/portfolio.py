@@ -275,13 +275,15 @@ def build_portfolio(
 
 
 def _fmt_change(key: str, value: float | None) -> str:
+    """``+3.8%``, ``−2.0%``, ``+1.2 pts`` (conversion), ``–`` when not comparable."""
+    from ..reports.format import fmt_amount, fmt_pct
+
     if value is None:
         return "–"
+    sign = "±" if abs(value) < 0.0005 else "+" if value > 0 else "−"
     if key == "conversion":
-        pts = value * 100
-        return "±0.0 pts" if abs(pts) < 0.05 else f"{pts:+.1f} pts".replace("-", "\u2212")
-    pct = value * 100
-    return "±0.0%" if abs(pct) < 0.05 else f"{pct:+.1f}%".replace("-", "\u2212")
+        return f"{sign}{fmt_amount(abs(value) * 100, 1)} pts"
+    return f"{sign}{fmt_pct(abs(value))}"
 
 
 def _direction(key: str, value: float | None) -> str:

@@ -477,9 +477,9 @@ def trend_chart(data: MonthData, keys: Sequence[str] = ("sessions", "leads")) ->
             current = values[-1]
             if not np.isnan(current):
                 text = spec.fmt(current / scale) if _has_sessions(data) else "No sessions"
-                ax.annotate(
+                ax.annotate(  # above the tallest bar, so it never covers a taller neighbour
                     text,
-                    (x[-1], current),
+                    (x[-1] + 0.4, top),
                     xytext=(0, 3),
                     textcoords="offset points",
                     ha="right",
