@@ -126,3 +126,26 @@ def test_a_changed_note_or_target_makes_the_run_redo_the_month(month_data):
     assert plain == inputs(targets={})  # stable: an unchanged month stays up to date
     assert len({plain, inputs(targets={"leads": 5}), inputs(targets={}, note=note)}) == 3
     assert inputs(note=note) != inputs(note={**note, "markdown": "Hello"})
+
+
+def test_a_notebook_run_live_in_the_project_shows_the_note_and_targets(
+    portal_env, tmp_path, monkeypatch
+):
+    """JupyterLab: kit.setup without data.json reads the project's note and targets."""
+    from portal_reports.reports import kit
+
+    (tmp_path / "customers.toml").write_text(
+        '[customers.acme-dental]\nto = ["jane@acme-dental.example"]\ntargets = { leads = 10 }\n',
+        encoding="utf-8",
+    )
+    write_note(tmp_path, "Leads: {{ leads_total }}, target {{ leads_target }}.")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    report = kit.setup(MONTH, "acme-dental")
+    assert report.data.targets == {"leads": 10.0}
+    assert (
+        report.data.note["markdown"].startswith("Leads: ")
+        and "target 10." in report.data.note["markdown"]
+    )
+    header = kit._lab_header(report.data)
+    assert 'class="account-note"' in header and "target 10." in header

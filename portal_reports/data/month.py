@@ -83,7 +83,7 @@ class MonthData:
     data_source: str = "portal"
     history: History | None = field(default=None, repr=False)
     targets: dict[str, float] = field(default_factory=dict)  # figure key -> monthly target
-    note: dict[str, str] | None = field(default=None, repr=False)  # markdown, html, text
+    note: dict[str, str] | None = field(default=None, repr=False)  # path, markdown, html
 
     @property
     def is_sandbox(self) -> bool:

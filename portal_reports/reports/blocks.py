@@ -172,6 +172,15 @@ def trend_html(data: MonthData, keys: list[str] | tuple[str, ...]) -> str:
     return f'<div class="trend keep-together">{chart}{trend_table_html(data, keys)}</div>'
 
 
+def note_html(html_text: str) -> str:
+    """The account manager's note (already rendered HTML) as the report template shows it
+    under the header (``aside.account-note``); used in JupyterLab."""
+    return (
+        '<aside class="account-note"><div class="account-note-label">'
+        f"A note from your account manager</div>{html_text}</aside>"
+    )
+
+
 def title_html(data: MonthData, report_title: str) -> str:
     """Report heading: title, business name and month."""
     return (

@@ -2,7 +2,8 @@
 
     report = kit.setup(month, customer_id, data_path)   # in the notebook's setup cell
     data = report.data
-    report.headline("sessions", "leads", "conversion_rate")
+    report.headline("sessions", "leads", "conversion_rate")   # with the customer's targets
+    report.trend("sessions", "leads")                        # the last 12 months
 
 ``setup`` finds the project's ``.env`` from the working directory upwards (a notebook in
 ``project/notebooks/`` reads ``project/.env``, as the CLI does), loads the runner's
@@ -194,13 +195,7 @@ def _lab_header(data: MonthData) -> str:
     if data.is_sandbox:
         parts.append(banner_html())
     if data.note:
+        from .blocks import note_html
+
         parts.append(note_html(data.note.get("html", "")))
     return "".join(parts)
-
-
-def note_html(html: str) -> str:
-    """The account manager's note as the report template shows it (``aside.account-note``)."""
-    return (
-        '<aside class="account-note"><div class="account-note-label">'
-        f"A note from your account manager</div>{html}</aside>"
-    )
