@@ -29,6 +29,8 @@ ACCOUNT_DIR = "all"  # the whole-account run: not a customer of the overview
 DROP_PCT = -0.15
 #: A conversion rate this many points (or more) lower is flagged as a drop.
 DROP_PTS = -0.05
+#: The biggest drops listed above the table (all of them are flagged in it).
+LISTED_DROPS = 5
 SORTS = ("change", "revenue", "leads", "sessions", "name")
 _LABELS = {
     "sessions": "Sessions",
@@ -351,7 +353,8 @@ def _context(portfolio: Portfolio) -> dict[str, Any]:
         "previous_label": month_label(shift_month(portfolio.month, -1)),
         "rows": rows,
         "total": total,
-        "drops": drops,
+        "drops": drops[:LISTED_DROPS],
+        "more_drops": max(0, len(drops) - LISTED_DROPS),
         "count": len(portfolio.rows),
         "attention": sum(
             1 for r in portfolio.rows if r.flagged or r.status != "ok" or r.data_check == "mismatch"
