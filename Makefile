@@ -35,8 +35,13 @@ $(VENV)/.installed-lab: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed  ## create .venv and install the package
 
-report: $(VENV)/.installed  ## write every customer's leads/revenue/ASR reports (HTML+PDF); MONTH=, CUSTOMER= narrow it
-	$(BIN)/portal-reports run $(RUN_ARGS)
+# Over all customers, the agency's portfolio overview follows the run (also after a failed
+# report, which it lists); the run's exit status is kept.
+report: $(VENV)/.installed  ## write every customer's leads/revenue/ASR reports (HTML+PDF) and the portfolio; MONTH=, CUSTOMER= narrow it
+	@status=0; $(BIN)/portal-reports run $(RUN_ARGS) || status=$$?; \
+	if [ -z "$(CUSTOMER)" ] && [ $$status -le 1 ]; then \
+	  $(BIN)/portal-reports portfolio --out $(OUT) $(if $(MONTH),--month $(MONTH)) || status=1; \
+	fi; exit $$status
 
 email: $(VENV)/.installed  ## email the month's PDF reports to each customer (SMTP_* env vars)
 	$(BIN)/portal-reports email $(if $(MONTH),--month $(MONTH)) $(if $(CUSTOMER),--customer $(CUSTOMER)) --reports-dir $(OUT)

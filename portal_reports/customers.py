@@ -196,7 +196,11 @@ def parse_table(customer: str | None, table: object, source: Path) -> CustomerSe
     if not isinstance(table, dict):
         header = "[defaults]" if customer is None else f"[customers.{customer}]"
         raise ConfigError(f"{where}: expected a table ({header})")
-    allowed = SETTING_KEYS if customer is None else SETTING_KEYS | RECIPIENT_KEYS
+    from .plan import PLAN_KEYS  # targets, review, send_empty: read by plan.py
+
+    allowed = SETTING_KEYS | PLAN_KEYS
+    if customer is not None:
+        allowed |= RECIPIENT_KEYS
     _no_unknown(table, allowed, where)
     tz = parse_time_zone(table["time_zone"], where) if "time_zone" in table else None
     locale = parse_locale(table["locale"], where) if "locale" in table else None

@@ -364,3 +364,11 @@ def available_catalogs() -> list[str]:
     return sorted(
         p.name for p in LOCALE_DIR.iterdir() if (p / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
     )
+
+
+def month_label(month: str) -> str:
+    """``2026-10`` -> ``October 2026`` (``Oktober 2026``) in the active language."""
+    from datetime import date
+
+    year, mon = map(int, month.split("-"))
+    return current().month_year(date(year, mon, 1))

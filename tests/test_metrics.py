@@ -179,6 +179,8 @@ def test_manifest_figures_match_sql(sandbox, month_data):
         "asr_total",
         "opportunity_value_total",
         "units_total",
+        "sessions_after_hours",
+        "revenue_after_hours",
         "sessions_listed",
     ]
     assert row[0] > 100, "the sandbox month should not be trivially small"
@@ -188,6 +190,15 @@ def test_manifest_figures_match_sql(sandbox, month_data):
     assert figs["asr_total"] == pytest.approx(round(row[3], 2), abs=0.006)
     assert figs["opportunity_value_total"] == pytest.approx(round(row[4], 2), abs=0.006)
     assert figs["units_total"] == row[5]
+    after = _sql(
+        sandbox,
+        "SELECT count(*), coalesce(sum(revenue),0) FROM sessions"
+        " WHERE customer_id = ? AND created_at BETWEEN ? AND ? AND NOT is_working_hours",
+        CUSTOMER,
+        *RANGE,
+    )
+    assert figs["sessions_after_hours"] == after[0] > 0
+    assert figs["revenue_after_hours"] == pytest.approx(round(after[1], 2), abs=0.006)
     for key in ("sessions_total", "leads_total", "units_total", "sessions_listed"):
         assert type(figs[key]) is int
     json.dumps(figs)  # plain JSON numbers
@@ -475,6 +486,7 @@ def test_month_data_raw_hash_and_save_load(tmp_path, month_data, monkeypatch):
         "info",
         "previous_info",
         "attributes",
+        "history",
     }
     assert month_data.sha256 == raw_sha256(month_data.raw)
     path = month_data.save(tmp_path / "run" / "data.json")

@@ -56,6 +56,7 @@ def test_init_writes_a_project_with_copies_of_the_reports(project, tmp_path):
         "Makefile",
         "README.md",
         "templates/README.md",
+        "notes/README.md",
         "notebooks/leads.ipynb",
         "notebooks/revenue.ipynb",
         "notebooks/asr.ipynb",

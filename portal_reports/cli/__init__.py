@@ -6,7 +6,16 @@ Exit codes: 0 ok, 1 a report/mail/other failure, 2 bad usage or input, 3 authent
 
 from __future__ import annotations
 
-from . import attributes, email, fetch, project, run, sandbox  # noqa: F401 - register commands
+from . import (  # noqa: F401 - register commands
+    attributes,
+    email,
+    fetch,
+    portfolio,
+    project,
+    review,
+    run,
+    sandbox,
+)
 from .app import EXIT_CODES, PortalGroup, cli, exit_code_for
 
 __all__ = ["EXIT_CODES", "PortalGroup", "cli", "exit_code_for", "main"]

@@ -44,9 +44,12 @@ from .app import cli
 def email_command(month, customers, reports_dir, config, dry_run, resend, to):
     """Email each customer its month's PDF reports (SMTP settings from SMTP_* and MAIL_FROM).
 
-    One message per customer: headline figures, the key chart inline, the PDFs attached.
-    Sent messages are recorded in <reports-dir>/<month>/sent.jsonl, so a re-run sends only
-    what is missing, or what changed. Exits non-zero if anything was not delivered.
+    One message per customer: headline figures, the account manager's note, the key chart
+    inline, the PDFs attached. Sent messages are recorded in <reports-dir>/<month>/sent.jsonl,
+    so a re-run sends only what is missing, or what changed. Customers with review = true wait
+    for `portal-reports approve`; a month without sessions is skipped unless send_empty = true.
+    With MAIL_SUMMARY_TO set, the agency gets one summary of what was sent, skipped and failed.
+    Exits non-zero if anything was not delivered.
     """
     from .._text import split_list
     from ..errors import MailError
@@ -66,5 +69,10 @@ def email_command(month, customers, reports_dir, config, dry_run, resend, to):
         on_delivery=lambda delivery: click.echo(delivery.line()),
     )
     click.echo(report.summary())
+    from ..mail.summary import send_summary  # MAIL_SUMMARY_TO: the agency's own summary
+
+    line = send_summary(report, reports_dir=reports_dir)
+    if line:
+        click.echo(line)
     if not report.ok:
         raise MailError(f"{len(report.failed)} customer(s) not delivered for {report.month}")

@@ -29,6 +29,7 @@ def create_project(directory: Path) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "notebooks").mkdir()
         (directory / "templates").mkdir()
+        (directory / "notes").mkdir()
         written = []
         command = shutil.which("portal-reports") or str(
             Path(sys.executable).parent / "portal-reports"
@@ -40,6 +41,7 @@ def create_project(directory: Path) -> list[Path]:
             "Makefile": "Makefile",
             "README.md": "README.md",
             "templates/README.md": "templates-README.md",
+            "notes/README.md": "notes-README.md",
         }
         for target, source in copies.items():
             text = (skeleton / source).read_text(encoding="utf-8")
@@ -62,7 +64,8 @@ def create_project(directory: Path) -> list[Path]:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init_command(directory: Path) -> None:
     """Create a reports project in DIRECTORY: customers.toml, .env.example, the report
-    notebooks to customise, templates/ for overrides, a Makefile (report, email, lab), a README.
+    notebooks to customise, templates/ for overrides, notes/ for the account managers' monthly
+    notes, a Makefile (report, email, lab), a README.
 
     Commands run anywhere inside the project use its notebooks, templates, customers.toml
     and .env before the package's defaults.

@@ -6,6 +6,8 @@ ReportMonth`: the local calendar month and its UTC range) and report settings (l
 currency, brand). The runner saves it as ``data.json``; notebooks load that file, so the
 three reports of a run present exactly the same numbers, in the same language, and a kernel
 needs neither ``customers.toml`` nor credentials.
+It also carries the month's history (:mod:`.history`) and what the agency added for the month
+(``targets`` from ``customers.toml``, the account manager's ``note``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ from ..dates import format_utc, parse_month, to_utc
 from ..errors import ConfigError, PortalHTTPError
 from ..period import ReportMonth
 from ..settings import redact_url
+from .history import History, HistoryCache, fetch_history
 
 if TYPE_CHECKING:
     from ..customers import ResolvedSettings
@@ -91,6 +94,9 @@ class MonthData:
     raw: dict[str, Any] = field(repr=False)
     data_source: str = "portal"
     settings: ReportSettings = field(default_factory=ReportSettings)
+    history: History | None = field(default=None, repr=False)
+    targets: dict[str, float] = field(default_factory=dict)  # figure key -> monthly target
+    note: dict[str, str] | None = field(default=None, repr=False)  # path, markdown, html
 
     @property
     def is_sandbox(self) -> bool:
@@ -164,6 +170,18 @@ class MonthData:
             raw=raw,
             data_source="sandbox" if raw.get("data_source") == "sandbox" else "portal",
             settings=ReportSettings.from_json(raw.get("settings")),
+            history=History.from_json(raw.get("history"), parse_month(raw["month"])),
+            targets=dict(raw.get("targets") or {}),
+            note=raw.get("note") or None,
+        )
+
+    def with_context(
+        self, *, targets: dict[str, float] | None = None, note: dict[str, str] | None = None
+    ) -> MonthData:
+        """This month with the agency's targets and rendered note (stored in ``data.json``)."""
+        raw = {**self.raw, "targets": dict(targets or {}), "note": note}
+        return replace(
+            self, raw=raw, sha256=raw_sha256(raw), targets=dict(targets or {}), note=note
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -209,10 +227,13 @@ def fetch_month(
     client: PortalClient | None = None,
     *,
     settings: ResolvedSettings | None = None,
+    history_cache: HistoryCache | None = None,
 ) -> MonthData:
     """Fetch the customer's month: attributes first (they may name the time zone), then the
     month's sessions, its and the previous month's statistics, all for the local months'
     UTC ranges.
+    The month's history (months older than that from ``history_cache`` when they are there)
+    comes along, for the same local months.
 
     ``settings`` are the customer's from ``customers.toml`` (default: the current project's
     file, if any). ``month`` as ``"YYYY-MM"`` is read in the customer's zone (its setting,
@@ -232,7 +253,9 @@ def fetch_month(
         from ..portal.client import PortalClient
 
         with PortalClient(customer_id=customer_id) as own:
-            return fetch_month(month, customer_id, own, settings=settings)
+            return fetch_month(
+                month, customer_id, own, settings=settings, history_cache=history_cache
+            )
     if client.customer_id != customer_id:  # None means the whole account, whatever the env says
         client = client.for_customer(customer_id)
     fetched_at = datetime.now(UTC).replace(microsecond=0)
@@ -258,6 +281,16 @@ def fetch_month(
             "attributes": attributes,
             "data_source": "sandbox" if getattr(client, "sandbox", False) else "portal",
         }
+        known = {period.month: raw["info"], previous.month: raw["previous_info"]}
+        history = fetch_history(
+            client,
+            period.month,
+            customer_id,
+            known=known,
+            cache=history_cache,
+            time_zone=period.time_zone,
+        )
+        raw["history"] = history.to_json()
     return MonthData.from_raw(raw)
 
 

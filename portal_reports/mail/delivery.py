@@ -1,4 +1,5 @@
-"""The batch: verify each run, skip what the send log says was sent, send, record."""
+"""The batch: verify each run, hold back what waits for review or is empty (:mod:`.review`),
+skip what the send log says was sent, send, record."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from ..mail.recipients import (
     load_recipients,
     validate_address,
 )
+from ..plan import Plans, load_plans
 from .message import build_message, write_eml
+from .review import APPROVALS, ApprovalLog, hold
 from .runs import load_run
 from .sendlog import SEND_LOG, SendLog, _batch_lock
 from .settings import SmtpSettings
@@ -28,7 +31,7 @@ log = logging.getLogger("portal_reports.mail")
 
 DEFAULT_REPORTS_DIR = "reports"
 OUTBOX = "outbox"
-OK_STATUSES = frozenset({"sent", "written", "skipped"})
+OK_STATUSES = frozenset({"sent", "written", "skipped", "waiting"})
 
 
 # --- batch -----------------------------------------------------------------------------------
@@ -36,7 +39,8 @@ OK_STATUSES = frozenset({"sent", "written", "skipped"})
 
 @dataclass
 class Delivery:
-    """What happened to one customer-month: sent, written (dry-run), skipped, partial, failed."""
+    """What happened to one customer-month: sent, written (dry-run), skipped, waiting (for
+    review), partial, failed."""
 
     customer: str
     status: str
@@ -58,8 +62,8 @@ class Delivery:
             text = f"sent to {to} {self.message_id or ''}".rstrip()
         elif self.status == "written":
             text = f"written {self.path} (would go to {to})"
-        elif self.status == "skipped":
-            text = f"skipped: {self.reason}"
+        elif self.status in ("skipped", "waiting"):
+            text = f"{self.status}: {self.reason}"
         else:
             parts = [f"sent to {to}"] if self.recipients else []
             by_reason: dict[str, list[str]] = {}
@@ -150,6 +154,7 @@ def send_reports(
             f"no reports for {month}: {month_dir} does not exist (run the reports first)"
         )
     book = load_recipients(config)
+    plans = load_plans(config)
     preview_to = validate_address(to, "--to") if to else None
     settings = smtp or SmtpSettings.from_env(require_sender=not dry_run)
     if customers:
@@ -161,6 +166,7 @@ def send_reports(
         selected = _run_dirs(month_dir)
     report = DeliveryReport(month, dry_run=dry_run, preview_to=preview_to)
     send_log = SendLog(month_dir / SEND_LOG)
+    approvals = ApprovalLog(month_dir / APPROVALS)
     mailer = _Mailer(settings, attempts=attempts, backoff=backoff, sleep=sleep)
     fatal: str | None = None
     with _batch_lock(month_dir):
@@ -176,6 +182,8 @@ def send_reports(
                         settings,
                         mailer,
                         send_log,
+                        plans=plans,
+                        approvals=approvals,
                         dry_run=dry_run,
                         resend=resend,
                         preview_to=preview_to,
@@ -197,6 +205,8 @@ def _deliver_one(
     mailer: _Mailer,
     send_log: SendLog,
     *,
+    plans: Plans | None = None,
+    approvals: ApprovalLog | None = None,
     dry_run: bool,
     resend: bool,
     preview_to: str | None,
@@ -211,6 +221,10 @@ def _deliver_one(
     recipients = book.get(customer)
     if recipients is None or not recipients.to:
         return Delivery(customer, "failed", "no recipients configured in customers.toml"), None
+    if plans is not None and approvals is not None:  # review and empty months (mail.review)
+        held = hold(run, plans.for_customer(customer), approvals, review=not preview_to)
+        if held is not None:
+            return Delivery(customer, held[0], held[1]), None
     envelope = [preview_to] if preview_to else recipients.envelope
     if not preview_to and not resend:
         earlier = send_log.sent(customer, month)

@@ -204,6 +204,7 @@ def _render(
         "generated_label": _date_label(run.generated_at, period),
         "reply_to": recipients.reply_to,
         "preview": {"to": preview_to, "original": original} if preview_to else None,
+        "note": run.manifest.note,  # the account manager's note: markdown, html (or None)
         "version": __version__,
         "lang": current().html_lang,
     }

@@ -9,7 +9,9 @@ zone, locale, currency and brand); the mail keys of one customer table are::
     cc = ["office@acme-dental.example"]            # optional
     reply_to = "Account team <team@agency.example>"  # optional
 
-Unknown keys are errors, so a typo cannot silently drop a recipient.
+Unknown keys are errors, so a typo cannot silently drop a recipient. The plan keys
+(``targets``, ``review``, ``send_empty``) and the ``[defaults]`` table are read and checked by
+:mod:`portal_reports.plan`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..plan import PLAN_KEYS
 
 DEFAULT_CONFIG = "customers.toml"
 _KEYS = {"name", "to", "cc", "reply_to"}
+_OTHER_KEYS = PLAN_KEYS  # read by portal_reports.plan
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,10 @@ def parse_recipients(customer: str, table: object, source: str = DEFAULT_CONFIG)
     where = f"{source}: customer {customer!r}"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table ([customers.{customer}])")
-    unknown = sorted(set(table) - _KEYS)
+    unknown = sorted(set(table) - _KEYS - _OTHER_KEYS)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(_KEYS))})"
-        )
+        allowed = ", ".join(sorted(_KEYS | _OTHER_KEYS))
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {allowed})")
     name = table.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ConfigError(f"{where}: name must be a non-empty string")

@@ -239,6 +239,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "language": lang.html_lang,
         "logo": logo,
         "style": "\n".join(s for s in style if s),
+        "note_html": meta.get("note_html") or "",
     }
 
 

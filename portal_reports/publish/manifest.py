@@ -3,8 +3,9 @@
 One typed value (:class:`Manifest`) instead of dictionaries re-parsed in each layer. The file
 lists every output with its sha256, the reports with their titles (from the registry, in the
 customer's language), the period (the customer's month: time zone and UTC range), the locale,
-currency and accent the reports were made with, the headline figures, where the data came
-from and the provenance of the run.
+currency and accent the reports were made with, the headline figures, the month's history
+(one entry per month, figures null when there is no data), the targets and their status, the
+note shown, the data check, where the data came from and the provenance of the run.
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ class Manifest:
     figures: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
     execution: dict[str, Any] = field(default_factory=dict)  # executor, workers, inputs hash
+    history: tuple[dict[str, Any], ...] = ()  # {month, sessions_total, ...}, oldest first
+    targets: dict[str, Any] = field(default_factory=dict)  # key -> target, value, progress, status
+    note: dict[str, str] | None = None  # path, markdown, html of the note shown
+    data_check: dict[str, Any] = field(default_factory=dict)  # status ok|mismatch, message
 
     @property
     def ok(self) -> bool:
@@ -141,6 +146,10 @@ class Manifest:
             "figures": self.figures,
             "provenance": self.provenance,
             "execution": self.execution,
+            "history": [dict(h) for h in self.history],
+            "targets": self.targets,
+            "note": self.note,
+            "data_check": self.data_check,
         }
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
@@ -217,6 +226,9 @@ class Manifest:
                 str(p.get("label") or ""),
             )
         currency, accent = raw.get("currency"), raw.get("accent")
+        targets = raw.get("targets")
+        note = raw.get("note")
+        check = raw.get("data_check")
         return cls(
             month=text("month"),
             customer=text("customer"),
@@ -234,4 +246,8 @@ class Manifest:
             figures=figures if isinstance(figures, dict) else {},
             provenance=provenance if isinstance(provenance, dict) else {},
             execution=execution if isinstance(execution, dict) else {},
+            history=tuple(h for h in raw.get("history") or [] if isinstance(h, dict)),
+            targets=targets if isinstance(targets, dict) else {},
+            note=note if isinstance(note, dict) else None,
+            data_check=check if isinstance(check, dict) else {},
         )

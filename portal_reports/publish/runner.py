@@ -9,6 +9,11 @@ time) and handed to an executor (:mod:`.executors`) as soon as its data is in, s
 overlaps notebook execution. A customer-month whose inputs are unchanged and whose outputs
 still match its manifest is not redone (``force`` redoes it), so an interrupted batch resumes
 where it stopped. Only this process writes files, always under a temporary name first.
+
+Besides the Portal's data, ``data.json`` carries the month's history (months that can no
+longer change come from ``<out>/.cache/history/``), the customer's targets (``customers.toml``)
+and the account manager's rendered note (``notes/<month>/<customer>.md``, checked before
+anything is fetched), so the incremental check sees every change to them.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from ..data.month import raw_sha256
 from ..dates import format_utc, parse_month, previous_month
 from ..errors import AuthError, ConfigError, NotebookExecutionError, PortalError
 from ..i18n import _, using
+from ..reports.context import MonthContext
 from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
@@ -256,7 +262,9 @@ def write_manifest(
 ) -> Path:
     """Write ``manifest.json`` for a customer-month, hashing every output file. Its human
     text (report titles, the period's label) is in the customer's language."""
-    from ..reports.figures import manifest_figures
+    from ..reports.figures import crosscheck, manifest_figures
+    from ..reports.targets import manifest_targets
+    from ..reports.trend import history_entries
 
     with using(data.language):
         titles = {r.name: _(r.title) for r in chosen}
@@ -294,6 +302,10 @@ def write_manifest(
         figures=manifest_figures(data),
         provenance=provenance,
         execution=execution or {},
+        history=tuple(history_entries(data)),
+        targets=manifest_targets(data),
+        note=data.note,
+        data_check={"status": (check := crosscheck(data)).status, "message": check.message},
     )
     return manifest.write(run.directory)
 
@@ -340,6 +352,7 @@ def run_reports(
     from ``config`` (default: the project's ``customers.toml``).
     """
     from ..customers import CustomersConfig
+    from ..data.history import HistoryCache
     from .executors import make_executor
     from .export import check_templates
 
@@ -356,6 +369,7 @@ def run_reports(
     check_templates()
     config = config if config is not None else CustomersConfig.load()
     settings = {customer: config.settings_for(customer) for customer in customer_list}
+    context = MonthContext.load(month, customer_list, HistoryCache.for_output(out_dir))
     pool = make_executor(executor, workers=workers, scheduler=scheduler)
     say = progress or (lambda _msg: None)
     notify = on_report or (lambda _outcome: None)
@@ -370,7 +384,7 @@ def run_reports(
         with pool:
             _batch(
                 pending, month, chosen, chosen_formats, registry, pool, client, force,
-                fetch_concurrency, say, notify, settings,
+                fetch_concurrency, say, notify, settings, context,
             )  # fmt: skip
     finally:
         for item in pending.values():
@@ -391,6 +405,7 @@ def _batch(
     say: ProgressFn,
     notify: Callable[[ReportOutcome], None],
     settings: dict[str | None, Any],
+    context: MonthContext | None = None,
 ) -> None:
     """Fetch customer-months concurrently and submit their jobs as each fetch completes."""
     from concurrent.futures import ThreadPoolExecutor, wait
@@ -407,14 +422,17 @@ def _batch(
 
         customer = item.run.customer
         say(f"{month} {customer or ALL_CUSTOMERS_DIR}: fetching data")
-        data = fetch_month(month, customer, client=client, settings=settings[customer])
+        cache = context.history_cache if context else None
+        data = fetch_month(
+            month, customer, client=client, settings=settings[customer], history_cache=cache
+        )
         if not data.period.is_over():
             say(
                 f"{month} {customer or ALL_CUSTOMERS_DIR}: note: the month is not over in "
                 f"{data.period.time_zone} (it ends {format_utc(data.period.end_utc)}); "
                 "the reports show it so far"
             )
-        item.data = data
+        item.data = context.apply(customer, data) if context else data
         return item
 
     def submit(item: _Pending) -> None:
@@ -462,6 +480,7 @@ def _batch(
                     "data_source": data.data_source,
                     "generated_at": generated,
                     "provenance": item.provenance,
+                    "note_html": (data.note or {}).get("html"),
                 },
                 parameters={"month": month, "customer_id": customer},
             )

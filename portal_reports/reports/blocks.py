@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..i18n import _
+from ..i18n import _, month_label
 from .figures import (
     CrossCheck,
     Kpi,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from ..data.frames import SessionsInfo
     from ..data.month import MonthData
+    from .targets import TargetProgress
 
 MAX_TABLE_ROWS = 30
 
@@ -52,9 +53,21 @@ def kpi_html(kpis: list[Kpi], per_row: int = 4) -> str:
             f'<div class="kpi-label">{html.escape(k.label)}</div>'
             f'<div class="kpi-value">{html.escape(k.formatted)}</div>'
             f'<div class="kpi-delta {k.direction}">{html.escape(k.delta_text)}</div>'
-            "</div>"
+            + (target_html(k.target) if k.target is not None else "")
+            + "</div>"
         )
     return '<div class="kpis">' + "".join(cards) + "</div>"
+
+
+def target_html(target: TargetProgress) -> str:
+    """A headline card's target line: a progress bar and ``Target 600 · 95% · behind``
+    (``div.kpi-target.met|behind``)."""
+    width = 0.0 if target.progress is None else max(0.0, min(1.0, target.progress)) * 100
+    return (
+        f'<div class="kpi-target {target.status}">'
+        f'<div class="kpi-bar"><span style="width: {width:.0f}%"></span></div>'
+        f"{html.escape(target.text)}</div>"
+    )
 
 
 def callout_html(text: str, kind: Literal["ok", "warn", "info"] = "info") -> str:
@@ -125,6 +138,80 @@ def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
         if check.status == "mismatch":  # "invalid" is the data-quality warning above
             blocks.append(crosscheck_html(check))
     return "".join(blocks)
+
+
+def trend_table_html(data: MonthData, keys: list[str] | tuple[str, ...]) -> str:
+    """This month against the same month last year and the 12-month average, per figure
+    (``table.report.trend``)."""
+    from .trend import year_on_year
+
+    rows = year_on_year(data, keys)
+    if not rows:
+        return ""
+    this, ago = month_label(data.month), month_label(rows[0].year_ago_month)
+    head = "".join(
+        f'<th class="{c}">{html.escape(t)}</th>'
+        for c, t in (
+            ("text", "Figure"),
+            ("num", this),
+            ("num", ago),
+            ("num", "Change"),
+            ("num", "Monthly average"),
+        )
+    )
+    body = []
+    for row in rows:
+        k = row.kpi
+        change = k.delta_text.replace(f" vs {ago[:3]} {ago.split()[1]}", "")
+        body.append(
+            "<tr>"
+            f'<td class="text">{html.escape(k.label)}</td>'
+            f'<td class="num this-month">{html.escape(k.formatted)}</td>'
+            f'<td class="num">{html.escape(row.year_ago_formatted)}</td>'
+            f'<td class="num {k.direction}">{html.escape(change)}</td>'
+            f'<td class="num">{html.escape(row.average_formatted)}</td>'
+            "</tr>"
+        )
+    return (
+        f'<table class="report trend"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def figure_html(fig: Any, alt: str) -> str:
+    """A matplotlib figure as an inline SVG image (``figure.output-image``), so it can share
+    a block with other HTML (same look as a displayed chart; no timestamp, stable ids)."""
+    import base64
+    import io
+
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "portal-reports", "svg.fonttype": "path"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    payload = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (
+        '<figure class="output-image output-svg">'
+        f'<img src="data:image/svg+xml;base64,{payload}" alt="{html.escape(alt)}"></figure>'
+    )
+
+
+def trend_html(data: MonthData, keys: list[str] | tuple[str, ...]) -> str:
+    """The trend section's content: the 12-month chart and the year-on-year table, kept
+    together (``div.trend.keep-together``)."""
+    from .charts import trend_chart
+
+    chart = figure_html(trend_chart(data, keys), "The last 12 months, one bar per month")
+    return f'<div class="trend keep-together">{chart}{trend_table_html(data, keys)}</div>'
+
+
+def note_html(html_text: str) -> str:
+    """The account manager's note (already rendered HTML) as the report template shows it
+    under the header (``aside.account-note``); used in JupyterLab."""
+    return (
+        '<aside class="account-note"><div class="account-note-label">'
+        f"A note from your account manager</div>{html_text}</aside>"
+    )
 
 
 def title_html(data: MonthData, report_title: str) -> str:

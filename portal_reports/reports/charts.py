@@ -18,10 +18,10 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from .._io import atomic_path
-from ..i18n import N_, _, current
+from ..i18n import N_, _, current, month_label
 from .figures import channel_name, daily_series, summary_value
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 
@@ -495,6 +495,122 @@ def asr_by_day(data: MonthData) -> Figure:
     return fig
 
 
+def _month_ticks(months: Sequence[str]) -> list[str]:
+    """``J``, ``F``, ... with the year under the first month and under each January."""
+    labels = []
+    for i, month in enumerate(months):
+        year, mon = month.split("-")
+        initial = month_label(month)[0]
+        labels.append(f"{initial}\n{year}" if i == 0 or mon == "01" else initial)
+    return labels
+
+
+def _no_data_spans(values: Sequence[float]) -> list[tuple[int, int]]:
+    """``(first, last)`` index of each run of months without data."""
+    spans, start = [], None
+    for i, value in enumerate(values):
+        missing = value is None or bool(np.isnan(value))
+        if missing and start is None:
+            start = i
+        if not missing and start is not None:
+            spans.append((start, i - 1))
+            start = None
+    if start is not None:
+        spans.append((start, len(values) - 1))
+    return spans
+
+
+def trend_chart(data: MonthData, keys: Sequence[str] = ("sessions", "leads")) -> Figure:
+    """The last 12 months of each figure in ``keys``, one small panel each: a bar per month,
+    the report month highlighted and labelled, months before the data begins shaded
+    "no data" (never drawn as zero)."""
+    from .figures import FIGURES
+    from .trend import trend_frame
+
+    frame = trend_frame(data, list(keys))
+    months = list(frame.index)
+    ticks = _month_ticks(months)
+    with _styled():
+        fig, axes = _figure(ncols=len(keys), figsize=(FIGSIZE[0], 2.2))
+        first, last = month_label(months[0]), month_label(months[-1])
+        fig.suptitle(
+            f"Month by month, {first} to {last}",
+            x=0.01,
+            ha="left",
+            fontsize=STYLE["axes.titlesize"],
+            fontweight="bold",
+        )
+        fig.get_layout_engine().set(h_pad=0.1, w_pad=0.12)
+        for ax, key in zip(axes, keys, strict=True):
+            spec = FIGURES[key]
+            scale = 100.0 if spec.rate else 1.0
+            values = frame[key].to_numpy(dtype=float) * scale
+            ax.set_title(spec.label, fontsize=STYLE["axes.labelsize"], color="#333333", loc="left")
+            x = np.arange(len(months))
+            colors = [
+                PALETTE["working"] if m == data.month else PALETTE["sessions"] for m in months
+            ]
+            bars = ax.bar(x, np.nan_to_num(values, nan=0.0), width=0.72, color=colors)
+            for i, value in enumerate(values):
+                if np.isnan(value):
+                    bars[i].set_visible(False)
+            top = float(np.nanmax(values)) if not np.all(np.isnan(values)) else 0.0
+            ax.set_ylim(0, max(1.0 if not spec.rate else 10.0, top) * 1.3)
+            for start, end in _no_data_spans(values):
+                ax.axvspan(start - 0.45, end + 0.45, color="#eef1f4", zorder=0, linewidth=0)
+                ax.text(
+                    (start + end) / 2,
+                    ax.get_ylim()[1] * 0.5,
+                    "no data" if end > start else "–",
+                    ha="center",
+                    va="center",
+                    rotation=0 if end - start >= 2 else 90,
+                    fontsize=7.5,
+                    color="#8a96a3",
+                )
+            current = values[-1]
+            if not np.isnan(current):
+                text = spec.fmt(current / scale) if _has_sessions(data) else "No sessions"
+                ax.annotate(  # above the tallest bar, so it never covers a taller neighbour
+                    text,
+                    (x[-1] + 0.4, top),
+                    xytext=(0, 3),
+                    textcoords="offset points",
+                    ha="right",
+                    va="bottom",
+                    fontsize=7.5,
+                    fontweight="bold",
+                    color=PALETTE["working"],
+                )
+            ax.set_xlabel("Month", fontsize=7.5)
+            ax.set_ylabel("%" if spec.rate else "per month", fontsize=7.5)
+            ax.set_xticks(x, ticks)
+            ax.tick_params(axis="x", labelsize=7, length=0)
+            ax.set_xlim(-0.6, len(months) - 0.4)
+            if spec.rate:
+                ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+            else:
+                _compact(ax)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=not spec.rate))
+    return fig
+
+
+def _compact(ax: Axes) -> None:
+    """Y tick labels like ``800``, ``12k``, ``1.5M`` (narrow panels)."""
+
+    def fmt(value: float, _pos: int | None) -> str:
+        size = abs(value)
+        if size >= 1_000_000:
+            return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
+        if size >= 10_000:
+            return f"{value / 1000:.0f}k"
+        if size >= 1000:
+            return f"{value / 1000:.1f}k".replace(".0k", "k")
+        return f"{value:,.0f}" if size >= 10 or value == 0 else f"{value:.1f}"
+
+    ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+
+
 def all_figures(data: MonthData) -> dict[str, Figure]:
     """Every chart of the reports, by name (used by tests and previews)."""
     return {
@@ -506,6 +622,7 @@ def all_figures(data: MonthData) -> dict[str, Figure]:
         "hours_share": hours_share_chart(data),
         "channels": channel_chart(data),
         "asr_by_day": asr_by_day(data),
+        "trend": trend_chart(data, ("sessions", "leads", "conversion_rate")),
     }
 
 

@@ -21,6 +21,7 @@ from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 if TYPE_CHECKING:
     from ..data.frames import SessionsInfo
     from ..data.month import MonthData
+    from .targets import TargetProgress
 
 Direction = Literal["up", "down", "flat", "new", "na"]
 
@@ -103,6 +104,8 @@ class Kpi:
     delta_pct: float | None
     direction: Direction
     delta_text: str
+    key: str = ""
+    target: TargetProgress | None = None  # the monthly target, when customers.toml sets one
 
 
 def _kpi(
@@ -232,8 +235,13 @@ FIGURES: dict[str, FigureSpec] = {
 def headline(data: MonthData, keys: Sequence[str]) -> list[Kpi]:
     """The headline figures ``keys`` (see :data:`FIGURES`) with previous-month deltas.
 
-    Each report declares its own keys, e.g. ``headline(data, ["sessions", "leads"])``.
+    Each report declares its own keys, e.g. ``headline(data, ["sessions", "leads"])``; a
+    figure with a monthly target in ``customers.toml`` carries its progress (``Kpi.target``).
     """
+    from dataclasses import replace
+
+    from .targets import target_progress
+
     unknown = [k for k in keys if k not in FIGURES]
     if unknown:
         raise ValueError(
@@ -241,19 +249,19 @@ def headline(data: MonthData, keys: Sequence[str]) -> list[Kpi]:
             f"expected some of {', '.join(FIGURES)}"
         )
     prev_label = data.previous_period.month_name()
+    targets = target_progress(data)
     kpis = []
     for key in keys:
         spec = FIGURES[key]
-        kpis.append(
-            _kpi(
-                _(spec.label),
-                spec.value(data.info),
-                spec.value(data.previous_info),
-                spec.fmt,
-                prev_label,
-                rate=spec.rate,
-            )
+        kpi = _kpi(
+            _(spec.label),
+            spec.value(data.info),
+            spec.value(data.previous_info),
+            spec.fmt,
+            prev_label,
+            rate=spec.rate,
         )
+        kpis.append(replace(kpi, key=key, target=targets.get(key)))
     return kpis
 
 
@@ -572,5 +580,7 @@ def manifest_figures(data: MonthData) -> dict[str, int | float | None]:
         "asr_total": _number(checked_value(info, "asr")),
         "opportunity_value_total": _number(checked_value(info, "opportunity_value")),
         "units_total": _number(checked_value(info, "units")),
+        "sessions_after_hours": _number(checked_value(info, "sessions", "non_working_hours")),
+        "revenue_after_hours": _number(checked_value(info, "revenue", "non_working_hours")),
         "sessions_listed": len(data.sessions),
     }

@@ -2,7 +2,8 @@
 
     report = kit.setup(month, customer_id, data_path)   # in the notebook's setup cell
     data = report.data
-    report.headline("sessions", "leads", "conversion_rate")
+    report.headline("sessions", "leads", "conversion_rate")   # with the customer's targets
+    report.trend("sessions", "leads")                        # the last 12 months
 
 ``setup`` finds the project's ``.env`` from the working directory upwards (a notebook in
 ``project/notebooks/`` reads ``project/.env``, as the CLI does), loads the runner's
@@ -133,6 +134,14 @@ class ReportKit:
         if html:
             _display_html(html)
 
+    def trend(self, *keys: str) -> None:
+        """Display the last 12 months of the figures ``keys``: the chart and, below it, this
+        month against the same month last year, kept together on one page. Each report names
+        the figures that fit it, e.g. ``report.trend("sessions", "leads")``."""
+        from .blocks import trend_html
+
+        _display_html(trend_html(self.data, keys))
+
     def show(self, html: str) -> None:
         """Display an HTML block (e.g. one of :mod:`.blocks`)."""
         _display_html(html)
@@ -179,6 +188,10 @@ def setup(
     if customer_id is not None and not isinstance(customer_id, str):
         raise ConfigError(f"customer_id must be a string or None, got {customer_id!r}")
     data = load_month(month, customer_id, data_path)
+    if data_path is None or not Path(data_path).is_file():  # live: the project's targets, note
+        from .context import MonthContext
+
+        data = MonthContext.load(month, [customer_id]).apply(customer_id, data)
     activate(data.language)  # this kernel serves this customer: its locale and currency
     setup_notebook()
     if _interactive():
@@ -203,4 +216,8 @@ def _lab_header(data: MonthData) -> str:
     )
     if data.is_sandbox:
         parts.append(banner_html())
+    if data.note:
+        from .blocks import note_html
+
+        parts.append(note_html(data.note.get("html", "")))
     return "".join(parts)

@@ -1,0 +1,74 @@
+"""Monthly targets (``customers.toml``: ``targets = { leads = 600 }``) against the month's figures.
+
+A target is met when the figure reaches it (every headline figure is "more is better"); the
+headline card shows the target, the progress and the status, and the manifest records them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .figures import FIGURES
+from .format import fmt_pct
+
+if TYPE_CHECKING:
+    from ..data.month import MonthData
+
+Status = Literal["met", "behind"]
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    """One figure against its monthly target."""
+
+    key: str
+    target: float
+    value: float | None
+    progress: float | None  # value / target
+    status: Status
+
+    @property
+    def formatted_target(self) -> str:
+        return FIGURES[self.key].fmt(self.target)
+
+    @property
+    def text(self) -> str:
+        """``Target 600 · 95% · behind`` (what the headline card shows)."""
+        share = fmt_pct(self.progress, 0) if self.progress is not None else "n/a"
+        return f"Target {self.formatted_target} · {share} · {self.status}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's entry for this target."""
+        return {
+            "target": _number(self.target),
+            "value": None if self.value is None else _number(self.value),
+            "progress": None if self.progress is None else round(self.progress, 4),
+            "status": self.status,
+        }
+
+
+def _number(value: float) -> int | float:
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 4)
+
+
+def progress(key: str, value: float | None, target: float) -> TargetProgress:
+    """``value`` against ``target`` (a missing value, e.g. a rate without sessions, is behind)."""
+    ratio = None if value is None or not target else float(value) / float(target)
+    status: Status = "met" if value is not None and value >= target else "behind"
+    return TargetProgress(key, float(target), value, ratio, status)
+
+
+def target_progress(data: MonthData) -> dict[str, TargetProgress]:
+    """Every target of the month's customer, by figure key (empty without targets)."""
+    return {
+        key: progress(key, FIGURES[key].value(data.info), target)
+        for key, target in data.targets.items()
+        if key in FIGURES
+    }
+
+
+def manifest_targets(data: MonthData) -> dict[str, dict[str, Any]]:
+    """The manifest's ``targets``: per figure key, target, value, progress and status."""
+    return {key: p.to_json() for key, p in target_progress(data).items()}
