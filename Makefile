@@ -69,6 +69,7 @@ catalogs: $(VENV)/.installed  ## re-extract translatable text, merge it into eac
 benchmark: $(VENV)/.installed-test  ## run the benchmarks under benchmarks/
 	$(BIN)/python benchmarks/fetch.py
 	$(BIN)/python benchmarks/reports.py
+	$(BIN)/python benchmarks/scale.py --naive-customers 2
 
 clean:  ## remove reports and caches (keeps .venv)
 	rm -rf $(OUT) .pytest_cache .ruff_cache
