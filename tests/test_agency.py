@@ -237,3 +237,21 @@ def test_a_run_against_an_independent_server(tmp_path):
     html = (run_dir / "leads.html").read_text()
     assert "Harbour Vet Clinic: 47 sessions, leads behind." in html
     assert "Target 40 · 40% · behind" in html and "The last 12 months" in html
+
+
+def test_revenue_in_several_currencies_has_no_total(tmp_path):
+    """Euros and rupees are not added up: each row in its currency, the total left empty."""
+    from portal_reports.publish.portfolio import Figures, Portfolio, Row, _context
+
+    def row(customer: str, currency: str, revenue: float) -> Row:
+        now = Figures(100, 40, revenue, 10, revenue / 4)
+        return Row(customer, customer, "ok", "3 ok", "ok", now, now, currency=currency)
+
+    rows = (row("berlin", "EUR", 1000.0), row("kolkata", "INR", 50000.0))
+    portfolio = Portfolio("2026-10", rows, "name", "2026-11-01T06:00:00Z", tmp_path)
+    context = _context(portfolio)
+    assert [r["revenue"]["value"] for r in context["rows"]] == ["€1,000.00", "₹50,000.00"]
+    assert context["total"]["revenue"]["value"] == "–"
+    assert context["total"]["revenue"]["change"] == "–" and context["mixed_currencies"]
+    same = _context(Portfolio("2026-10", rows[:1], "name", "2026-11-01T06:00:00Z", tmp_path))
+    assert same["total"]["revenue"]["value"] == "€1,000.00"

@@ -125,6 +125,7 @@ class Row:
     targets: Mapping[str, Any] = field(default_factory=dict)
     data_source: str = ""
     note: bool = False
+    currency: str | None = None  # the customer's ISO 4217 code (revenue is in it)
 
     def change(self, key: str) -> float | None:
         return change(key, self.figures, self.previous)
@@ -222,6 +223,7 @@ def _row(out_dir: Path, month: str, customer: str) -> Row:
         targets=manifest.targets,
         data_source=manifest.data_source,
         note=bool(manifest.note),
+        currency=manifest.currency,
     )
 
 
@@ -301,12 +303,35 @@ def _context(portfolio: Portfolio) -> dict[str, Any]:
     from ..reports.format import fmt_int, fmt_money, fmt_pct
 
     fmts = {"sessions": fmt_int, "leads": fmt_int, "revenue": fmt_money, "conversion": fmt_pct}
+    # Revenue is in each customer's own currency: a total only when they all share one.
+    currencies = {r.currency for r in portfolio.rows if r.figures is not None}
+    common = next(iter(currencies)) if len(currencies) == 1 else None
 
-    def cells(now: Figures | None, before: Figures | None) -> dict[str, Any]:
+    def money(currency: str | None) -> Any:
+        def fmt(value: float | None) -> str:
+            if value is None:
+                return "–"
+            if currency is None:
+                return fmt_money(value)
+            from babel.numbers import format_currency
+
+            from ..i18n import current
+
+            return format_currency(value, currency, locale=current().babel)
+
+        return fmt
+
+    def cells(
+        now: Figures | None, before: Figures | None, currency: str | None = None, total=False
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, fmt in fmts.items():
+            if key == "revenue":
+                fmt = money(currency)
             value = now.get(key) if now else None
             delta = change(key, now, before)
+            if key == "revenue" and total and len(currencies) > 1:
+                value = delta = None  # sums of euros and rupees mean nothing
             out[key] = {
                 "value": fmt(value) if value is not None else "–",
                 "change": _fmt_change(key, delta),
@@ -330,7 +355,7 @@ def _context(portfolio: Portfolio) -> dict[str, Any]:
                 "targets_class": "" if not total else "met" if met == total else "behind",
                 "flagged": row.flagged,
                 "note": row.note,
-                **cells(row.figures, row.previous),
+                **cells(row.figures, row.previous, row.currency),
             }
         )
     drops = []
@@ -339,12 +364,12 @@ def _context(portfolio: Portfolio) -> dict[str, Any]:
         for key, delta in row.drops:
             before = row.previous.get(key) if row.previous else None
             now = row.figures.get(key) if row.figures else None
-            fmt = fmts[key]
+            fmt = money(row.currency) if key == "revenue" else fmts[key]
             parts.append(
                 f"{_LABELS[key]} {_fmt_change(key, delta)} ({fmt(before)} \u2192 {fmt(now)})"
             )
         drops.append({"name": row.name, "text": "; ".join(parts)})
-    total = cells(portfolio.total, portfolio.previous_total)
+    total = cells(portfolio.total, portfolio.previous_total, common, total=True)
     statuses = [r.status for r in portfolio.rows]
     when = datetime.fromisoformat(portfolio.generated_at.replace("Z", "+00:00"))
     return {
@@ -365,6 +390,7 @@ def _context(portfolio: Portfolio) -> dict[str, Any]:
         "drop_pct": f"{abs(DROP_PCT) * 100:.0f}%",
         "drop_pts": f"{abs(DROP_PTS) * 100:.0f}",
         "sandbox": portfolio.sandbox,
+        "mixed_currencies": len(currencies) > 1,
         "generated_at": portfolio.generated_at,
         "generated_label": f"{when.day} {when:%B %Y}",
         "version": __version__,
