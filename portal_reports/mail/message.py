@@ -163,6 +163,24 @@ def build_message(
     return msg
 
 
+def template_env(template_dir: str | os.PathLike[str] | None = None) -> Any:
+    """The Jinja environment of the email templates (project first, then the package's),
+    strict about undefined names, HTML autoescaped, gettext in the active language."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_template_dirs(template_dir)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(current().translations, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
 def _render(
     run: ReportRun,
     recipients: Recipients,
@@ -208,16 +226,7 @@ def _render(
         "version": __version__,
         "lang": current().html_lang,
     }
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_template_dirs(template_dir)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_gettext_translations(current().translations, newstyle=True)  # type: ignore[attr-defined]
+    env = template_env(template_dir)
     try:
         subject = " ".join(env.get_template("subject.txt.j2").render(context).split())
         text = env.get_template("body.txt.j2").render(context)

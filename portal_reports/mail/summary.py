@@ -21,7 +21,7 @@ from .. import __version__
 from ..dates import month_label
 from ..errors import ConfigError, MailError
 from .delivery import OUTBOX, DeliveryReport
-from .message import _template_dirs, write_eml
+from .message import template_env, write_eml
 from .recipients import addr_spec, validate_address
 from .settings import SmtpSettings
 from .smtp import _Mailer
@@ -94,14 +94,7 @@ def build_summary(
         "ok": report.ok,
         "version": __version__,
     }
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_template_dirs(template_dir)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_env(template_dir)
     try:
         text = env.get_template("summary.txt.j2").render(context)
         html = env.get_template("summary.html.j2").render(context)
