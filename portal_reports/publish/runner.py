@@ -194,9 +194,9 @@ def _file_digest(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def inputs_sha256(data: Any, chosen: Sequence[Report], formats: Sequence[str]) -> str:
-    """What a customer-month's outputs depend on: the fetched data (not when it was fetched),
-    the notebooks, the templates, the package version and the formats."""
+def code_inputs(chosen: Sequence[Report], formats: Sequence[str]) -> dict[str, Any]:
+    """What every customer-month of a batch shares in its inputs: the notebooks, the
+    templates, the package version and the formats (read once per batch)."""
     from ..project import current_project
 
     templates = [
@@ -205,15 +205,25 @@ def inputs_sha256(data: Any, chosen: Sequence[Report], formats: Sequence[str]) -
         for path in (base / "portal").rglob("*")
         if path.is_file()
     ]
-    content = {k: v for k, v in data.raw.items() if k not in ("fetched_at", "base_url")}
-    parts = {
-        "data": raw_sha256(content),
+    return {
         "notebooks": _file_digest(r.path for r in chosen),
         "templates": _file_digest(templates),
         "version": __version__,
         "formats": list(formats),
         "reports": [r.name for r in chosen],
     }
+
+
+def inputs_sha256(
+    data: Any,
+    chosen: Sequence[Report],
+    formats: Sequence[str],
+    code: dict[str, Any] | None = None,
+) -> str:
+    """What a customer-month's outputs depend on: the fetched data (not when it was fetched)
+    and ``code`` (:func:`code_inputs`, computed here when not given)."""
+    content = {k: v for k, v in data.raw.items() if k not in ("fetched_at", "base_url")}
+    parts = {"data": raw_sha256(content), **(code or code_inputs(chosen, formats))}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -413,6 +423,7 @@ def _batch(
     from ..portal.client import PortalClient
 
     notebooks = {r.name: r.path.read_text(encoding="utf-8") for r in chosen}
+    code = code_inputs(chosen, formats)  # the same for every customer-month of the batch
     futures: dict[Any, _Pending] = {}
     own_client = client is None
     client = client or PortalClient(progress=False)
@@ -438,7 +449,7 @@ def _batch(
     def submit(item: _Pending) -> None:
         run, data = item.run, item.data
         customer = run.customer
-        item.inputs = inputs_sha256(data, chosen, formats)
+        item.inputs = inputs_sha256(data, chosen, formats, code)
         item.provenance = _provenance(
             data,
             registry.folder,
