@@ -39,6 +39,16 @@ def portal_env(monkeypatch, sandbox):
 
 
 @pytest.fixture
+def env(sandbox):
+    """An environment for CLI subprocesses: the shared sandbox, no other PORTAL_/SMTP_ settings."""
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_"))}
+    clean.update(PORTAL_BASE_URL=sandbox.url, PORTAL_SECRET=SECRET)
+    return clean
+
+
+@pytest.fixture
 def client(sandbox):
     """A PortalClient for the shared sandbox, whole account."""
     from portal_reports.portal.client import PortalClient

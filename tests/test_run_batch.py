@@ -22,13 +22,6 @@ CUSTOMER = "acme-dental"
 ENTRY = "from portal_reports.cli import main; main()"
 
 
-@pytest.fixture
-def env(sandbox):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_"))}
-    clean.update(PORTAL_BASE_URL=sandbox.url, PORTAL_SECRET=SECRET)
-    return clean
-
-
 def cli(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600):
     return subprocess.run(
         [sys.executable, "-c", ENTRY, *args],

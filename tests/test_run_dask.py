@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -11,29 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MONTH, SECRET
-
-ROOT = Path(__file__).resolve().parent.parent
-CUSTOMER = "acme-dental"
-ENTRY = "from portal_reports.cli import main; main()"
-
-
-@pytest.fixture
-def env(sandbox):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_"))}
-    clean.update(PORTAL_BASE_URL=sandbox.url, PORTAL_SECRET=SECRET)
-    return clean
-
-
-def cli(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600):
-    return subprocess.run(
-        [sys.executable, "-c", ENTRY, *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from conftest import MONTH
+from test_run_batch import CUSTOMER, cli  # the same CLI runner (env: see conftest)
 
 
 def _outputs_without_dates(run_dir: Path) -> dict[str, str]:
