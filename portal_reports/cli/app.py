@@ -144,3 +144,22 @@ def cli() -> None:
 
 # Commands are added below, one block per area. Subgroups must use cls=PortalGroup too
 # (click.group(cls=PortalGroup)) so their errors are reported the same way.
+
+
+def month_runs_options(command):  # noqa: ANN001, ANN201 - a click decorator
+    """``--customer`` and ``--reports-dir``: the options of commands working on a month's run
+    folders (``email``, ``approve``)."""
+    command = click.option(
+        "--reports-dir",
+        default=None,
+        type=click.Path(file_okay=False),
+        help="Where the runner wrote <month>/<customer>/ (default: the project's reports/, "
+        "else ./reports).",
+    )(command)
+    return click.option(
+        "--customer",
+        "customers",
+        multiple=True,
+        help="External customer id (repeatable, or comma-separated). "
+        "Default: every customer with reports that month.",
+    )(command)

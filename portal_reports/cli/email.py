@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import click
 
-from .app import cli
+from .app import cli, month_runs_options
 
 
 @cli.command("email")
 @click.option("--month", help="Month to send, YYYY-MM. Default: the previous calendar month.")
-@click.option(
-    "--customer",
-    "customers",
-    multiple=True,
-    help="External customer id (repeatable, or comma-separated). "
-    "Default: every customer with reports that month.",
-)
-@click.option(
-    "--reports-dir",
-    default=None,
-    type=click.Path(file_okay=False),
-    help="Where the runner wrote <month>/<customer>/ (default: the project's reports/, "
-    "else ./reports).",
-)
+@month_runs_options
 @click.option(
     "--config",
     default=None,
