@@ -19,6 +19,7 @@ from portal_reports.data.frames import (
     attributes_frame,
     info_frames,
     sessions_frame,
+    sessions_frame_chunks,
 )
 from portal_reports.dates import month_range
 
@@ -352,6 +353,36 @@ def test_generated_items_round_trip_row_by_row(seed):
         assert _na(row["events_count"]) == item["events_count"]
         for key in arg_keys:
             assert _na(row[f"arg_{key}"]) == item["arguments"].get(key)
+
+
+@pytest.mark.parametrize("sizes", [(300,), (1, 299), (100, 0, 150, 50), (0, 0)])
+def test_chunks_give_the_frame_of_all_items_at_once(sizes):
+    """Chunk by chunk (as a large month is fetched) equals one go: categories re-sorted over
+    the month, argument columns some chunks lack filled with NA, problems counted once."""
+    rng = random.Random(sum(sizes) + len(sizes))
+    base = datetime(2026, 9, 1, tzinfo=UTC)
+    items = [_random_item(rng, base) for _ in range(sum(sizes))]
+    if items:  # one chunk alone carries an argument and an integration, and bad values
+        items[-1]["arguments"]["only_here"] = "x"
+        items[-1]["integration_idn"] = "aaa_first_voice"
+        items[0]["messages_count"] = -1
+        items[-1]["messages_count"] = "many"
+        items[1]["created_at"] = "2026-08-01T00:00:00Z"  # outside the range: left out
+    chunks, at = [], 0
+    for size in sizes:
+        chunks.append(items[at : at + size])
+        at += size
+    start, end = base, base + timedelta(days=30)
+    whole = sessions_frame(items, start=start, end=end)
+    parts = sessions_frame_chunks(iter(chunks), start=start, end=end)
+    pd.testing.assert_frame_equal(parts, whole)
+    assert sorted(parts.attrs.get("problems", [])) == sorted(whole.attrs.get("problems", []))
+    assert _dtype_names(parts) == _dtype_names(whole)
+    if items:
+        assert "arg_only_here" in parts.columns and "aaa_first_voice" in list(
+            parts["integration_idn"].cat.categories
+        )
+        assert any("(and 1 more)" in line for line in parts.attrs["problems"])
 
 
 def test_frame_is_built_column_wise_fast():

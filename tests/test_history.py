@@ -153,5 +153,5 @@ def test_history_against_an_independent_server():
             assert entry["revenue_total"] == pytest.approx(stats["revenue"]["total"])
             assert entry["asr_total"] == pytest.approx(stats["asr"]["total"])
             assert entry["sessions_after_hours"] == stats["sessions"]["non_working_hours"]
-        reloaded = MonthData.from_raw(json.loads(json.dumps(data.raw)))
+        reloaded = MonthData.from_raw(json.loads(json.dumps(data.raw)), data.sessions_data)
         assert history_entries(reloaded) == history_entries(data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
@@ -291,7 +290,7 @@ def test_days_not_adding_up_fail_the_data_check(month_data):
     shifted.loc[0, "created_at"] = shifted["created_at"].min() - __import__("pandas").Timedelta(
         days=40
     )
-    check = figures.crosscheck(dataclasses.replace(month_data, sessions=shifted))
+    check = figures.crosscheck(month_data.with_sessions(shifted))
     assert check.sessions_listed == check.sessions_info  # the count alone still agrees
     assert not check.days_ok and check.status == "mismatch"
     assert "not the month's totals" in check.message
@@ -355,7 +354,7 @@ def test_crosscheck_ok_on_sandbox(month_data):
 
 
 def test_crosscheck_detects_a_missing_session(month_data):
-    short = dataclasses.replace(month_data, sessions=month_data.sessions.iloc[1:])
+    short = month_data.with_sessions(month_data.sessions.iloc[1:])
     check = figures.crosscheck(short)
     assert check.status == "mismatch" and not check.ok
     assert check.sessions_listed == check.sessions_info - 1
@@ -401,7 +400,7 @@ def test_empty_month():
 
 def test_notices_show_a_mismatch_unless_the_report_has_its_own_check(month_data):
     assert blocks.notices_html(month_data) == ""  # a normal month needs no notice
-    short = dataclasses.replace(month_data, sessions=month_data.sessions.iloc[1:])
+    short = month_data.with_sessions(month_data.sessions.iloc[1:])
     assert 'class="callout warn' in blocks.notices_html(short)
     assert blocks.notices_html(short, crosscheck_mismatch=False) == ""
 
@@ -490,7 +489,7 @@ def test_month_data_raw_hash_and_save_load(tmp_path, month_data, monkeypatch):
     }
     assert month_data.sha256 == raw_sha256(month_data.raw)
     path = month_data.save(tmp_path / "run" / "data.json")
-    assert [p.name for p in path.parent.iterdir()] == ["data.json"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["data.json", "sessions.parquet"]
     assert SECRET not in path.read_text(encoding="utf-8")
     loaded = load_month(MONTH, CUSTOMER, path)
     assert loaded.sha256 == month_data.sha256

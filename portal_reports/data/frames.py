@@ -38,6 +38,7 @@ __all__ = [
     "attributes_frame",
     "info_frames",
     "sessions_frame",
+    "sessions_frame_chunks",
 ]
 
 ARG_PREFIX = "arg_"
@@ -362,15 +363,66 @@ def sessions_frame(
     ``created_at`` is outside it or unreadable is left out. Values that cannot be used become
     NA. Either is described in ``frame.attrs["problems"]`` (absent when there is none).
     """
-    items = items if isinstance(items, list) else list(items)
+    return sessions_frame_chunks([items], start=start, end=end)
+
+
+def sessions_frame_chunks(
+    chunks: Iterable[Iterable[Mapping[str, Any]]],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pd.DataFrame:
+    """:func:`sessions_frame` of consecutive chunks of items (e.g.
+    :meth:`~portal_reports.portal.client.PortalClient.session_chunks`), one chunk at a time.
+
+    Each chunk becomes typed columns before the next one is read, so the raw items of a
+    large month never sit in memory together; the result equals ``sessions_frame`` of all
+    items (categories re-sorted over the whole month, argument columns united).
+    """
     problems = _Problems()
-    with _gc_paused():
-        if start is not None or end is not None:
-            items = _in_range(items, start, end, problems)
-        frame = _sessions_frame(items, problems)
+    frames = []
+    for chunk in chunks:  # the next chunk may be fetched here, with the collector running
+        items = chunk if isinstance(chunk, list) else list(chunk)
+        with _gc_paused():
+            if start is not None or end is not None:
+                items = _in_range(items, start, end, problems)
+            frames.append(_sessions_frame(items, problems))
+        del items, chunk
+    frame = _concat_sessions(frames) if frames else _sessions_frame([], problems)
     lines = problems.lines()
     if lines:
         frame.attrs["problems"] = [f"Sessions: {line}" for line in lines]
+    return frame
+
+
+_CATEGORY_COLUMNS = ("integration_idn", "connector_idn", "connector")
+
+
+def _concat_sessions(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Session frames one after the other, with the dtypes of a frame built in one go."""
+    frames = [f for f in frames if len(f)] or frames[:1]
+    if len(frames) == 1:
+        return frames[0]
+    arguments = sorted({c for f in frames for c in f.columns if c.startswith(ARG_PREFIX)})
+    columns = [*SESSION_COLUMNS, *arguments]
+    categories = {
+        name: _category_dtype(sorted({str(c) for f in frames for c in f[name].cat.categories}))
+        for name in _CATEGORY_COLUMNS
+    }
+    aligned = []
+    for part in frames:
+        cols = {}
+        for name in columns:
+            if name in categories:
+                cols[name] = part[name].cat.set_categories(categories[name].categories)
+            elif name in part.columns:
+                cols[name] = part[name]
+            else:  # an argument this chunk's sessions never carry
+                cols[name] = _strings([None] * len(part))
+        aligned.append(pd.DataFrame(cols, index=part.index, copy=False))
+    frame = pd.concat(aligned, ignore_index=True)
+    for name, dtype in categories.items():  # set_categories kept text categories' dtype
+        frame[name] = frame[name].astype(dtype)
     return frame
 
 

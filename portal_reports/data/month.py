@@ -3,9 +3,11 @@
 A :class:`MonthData` holds the raw JSON (kept verbatim in ``raw`` and hashed for provenance)
 and the frames built from it, with the customer's month (:class:`~portal_reports.period.
 ReportMonth`: the local calendar month and its UTC range) and report settings (locale,
-currency, brand). The runner saves it as ``data.json``; notebooks load that file, so the
-three reports of a run present exactly the same numbers, in the same language, and a kernel
-needs neither ``customers.toml`` nor credentials.
+currency, brand). The sessions are the exception: they are typed as they arrive and kept as
+Parquet (:mod:`.sessions`), which ``raw`` names with its sha256. The runner saves the month as
+``data.json`` and ``sessions.parquet``; notebooks load those files, so the three reports of a
+run present exactly the same numbers, in the same language, and a kernel needs neither
+``customers.toml`` nor credentials, and reads only the session columns it uses.
 It also carries the month's history (:mod:`.history`) and what the agency added for the month
 (``targets`` from ``customers.toml``, the account manager's ``note``).
 """
@@ -29,7 +31,9 @@ from ..dates import format_utc, parse_month, to_utc
 from ..errors import ConfigError, PortalHTTPError
 from ..period import ReportMonth
 from ..settings import redact_url
+from .frames import sessions_frame_chunks
 from .history import History, HistoryCache, fetch_history
+from .sessions import SESSIONS_FILE, MonthSessions
 
 if TYPE_CHECKING:
     from ..customers import ResolvedSettings
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
     from ..portal.client import PortalClient
 
 ALL_CUSTOMERS = "All customers"
+DATA_FILE = "data.json"
 MAX_NAME = 100  # characters of a business name taken from the Portal
 RAW_KEYS = (
     "month",
@@ -87,7 +92,7 @@ class MonthData:
     base_url: str
     fetched_at: datetime
     sha256: str
-    sessions: pd.DataFrame = field(repr=False)
+    sessions_data: MonthSessions = field(repr=False)
     info: SessionsInfo = field(repr=False)
     previous_info: SessionsInfo = field(repr=False)
     attributes: pd.DataFrame = field(repr=False)
@@ -124,6 +129,27 @@ class MonthData:
         return self.settings.language
 
     @property
+    def sessions(self) -> pd.DataFrame:
+        """Every listed session of the month, all columns (see :meth:`session_columns`)."""
+        return self.sessions_data.frame()
+
+    @property
+    def sessions_count(self) -> int:
+        """How many sessions were listed for the month (without reading them)."""
+        return self.sessions_data.rows
+
+    def session_columns(self, *columns: str) -> pd.DataFrame:
+        """Only these columns of the sessions (those the month has), read from Parquet
+        alone: what a report uses of a large month, e.g. ``("created_at", "arg_is_lead")``."""
+        return self.sessions_data.frame(columns)
+
+    def with_sessions(self, frame: pd.DataFrame) -> MonthData:
+        """This month with other sessions (tests and what-ifs); raw and sha256 follow."""
+        sessions = MonthSessions.from_frame(frame)
+        raw = {**self.raw, "sessions": sessions.entry()}
+        return replace(self, raw=raw, sha256=raw_sha256(raw), sessions_data=sessions)
+
+    @property
     def problems(self) -> list[str]:
         """Every value from the Portal that could not be used, one line per kind ([] if none).
 
@@ -132,14 +158,16 @@ class MonthData:
         previous = [
             f"Previous month's {line[0].lower()}{line[1:]}" for line in self.previous_info.problems
         ]
-        return [*self.info.problems, *self.sessions.attrs.get("problems", []), *previous]
+        return [*self.info.problems, *self.sessions_data.problems, *previous]
 
     @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> MonthData:
+    def from_raw(cls, raw: dict[str, Any], sessions: MonthSessions | None = None) -> MonthData:
         """Build frames from the raw JSON of a fetch (as saved in ``data.json``).
 
-        Sessions created outside the month are left out, and values that cannot be used are
-        set aside; both are listed in :attr:`problems`. A ``raw`` of the wrong shape is a
+        ``raw["sessions"]`` is either the list of raw items (typed here: sessions created
+        outside the month are left out, values that cannot be used are set aside, both listed
+        in :attr:`problems`) or the entry naming ``sessions.parquet``, whose ``sessions`` are
+        then given (:meth:`load` reads both). A ``raw`` of the wrong shape is a
         :class:`ConfigError`.
         """
         from ..data.frames import attributes_frame, info_frames, sessions_frame
@@ -156,6 +184,13 @@ class MonthData:
         if period.month != month:
             raise ConfigError(f"month data is for {month}, but its period is {period}")
         start, end = period.range_utc  # sessions created outside the customer's month are out
+        if isinstance(raw["sessions"], list):
+            sessions = MonthSessions.from_frame(
+                sessions_frame(raw["sessions"], start=start, end=end)
+            )
+            raw = {**raw, "sessions": sessions.entry()}
+        elif sessions is None or raw["sessions"] != sessions.entry():
+            raise ConfigError("month data: its sessions are not the ones data.json names")
         return cls(
             period=period,
             customer_id=customer_id,
@@ -163,7 +198,7 @@ class MonthData:
             base_url=redact_url(raw["base_url"]),
             fetched_at=to_utc(raw["fetched_at"]),
             sha256=raw_sha256(raw),
-            sessions=sessions_frame(raw["sessions"], start=start, end=end),
+            sessions_data=sessions,
             info=info_frames(raw["info"], start=start, end=end),
             previous_info=info_frames(raw["previous_info"]),
             attributes=attributes_frame(attributes),
@@ -185,9 +220,35 @@ class MonthData:
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the raw JSON to ``path`` atomically (temp file in the same folder + replace)."""
+        """Write the raw JSON to ``path`` and ``sessions.parquet`` beside it, each atomically
+        (temp file in the same folder + replace), the sessions first; returns ``path``."""
+        files = self.files()
+        atomic_write(Path(path).parent / SESSIONS_FILE, files[SESSIONS_FILE])
+        return atomic_write(path, files[DATA_FILE])
+
+    def files(self) -> dict[str, bytes]:
+        """The saved month as file name -> bytes (what a report job carries to a worker)."""
         text = json.dumps(self.raw, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        return atomic_write(path, text)
+        return {DATA_FILE: text.encode("utf-8"), SESSIONS_FILE: self.sessions_data.parquet_bytes()}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> MonthData:
+        """Read a saved month: ``data.json`` at ``path`` and the sessions file beside it."""
+        from ..portal.transport import MAX_JSON_DEPTH, too_deep
+
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except RecursionError:
+            raise ConfigError(f"cannot read month data {path}: nested too deeply") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read month data {path}: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"month data {path} is not a JSON object")
+        if too_deep(raw, MAX_JSON_DEPTH + 2):
+            raise ConfigError(f"month data {path} is nested more than {MAX_JSON_DEPTH} levels")
+        entry = raw.get("sessions")
+        sessions = None if isinstance(entry, list) else MonthSessions.open(Path(path).parent, entry)
+        return cls.from_raw(raw, sessions)
 
 
 _SHAPES: dict[str, tuple[type, ...]] = {
@@ -195,7 +256,7 @@ _SHAPES: dict[str, tuple[type, ...]] = {
     "customer_id": (str, type(None)),
     "base_url": (str,),
     "fetched_at": (str,),
-    "sessions": (list,),
+    "sessions": (list, dict),
     "info": (dict,),
     "previous_info": (dict,),
     "attributes": (dict, type(None)),
@@ -207,7 +268,9 @@ def _check_shape(raw: dict[str, Any]) -> None:
     for key, kinds in _SHAPES.items():
         if not isinstance(raw[key], kinds):
             raise ConfigError(f"month data: {key!r} has the wrong type ({type(raw[key]).__name__})")
-    if not all(isinstance(item, dict) for item in raw["sessions"]):
+    if isinstance(raw["sessions"], list) and not all(
+        isinstance(item, dict) for item in raw["sessions"]
+    ):
         raise ConfigError("month data: 'sessions' holds something that is not a session object")
 
 
@@ -267,6 +330,10 @@ def fetch_month(
             tz, source = settings.resolve_time_zone(attributes)
             period = ReportMonth.parse(month, tz)
         previous = period.previous()
+        start, end = period.range_utc  # each chunk typed as it arrives: no month of raw items
+        frame = sessions_frame_chunks(client.session_chunks(start, end), start=start, end=end)
+        sessions = MonthSessions.from_frame(frame)
+        del frame
         raw = {
             "month": period.month,
             "customer_id": customer_id,
@@ -275,7 +342,7 @@ def fetch_month(
             "period": period.to_json(),
             "previous_period": previous.to_json(),
             "settings": settings.report_settings(source).to_json(period.time_zone),
-            "sessions": client.sessions(*period.range_utc),
+            "sessions": sessions.entry(),
             "info": client.sessions_info(*period.range_utc),
             "previous_info": client.sessions_info(*previous.range_utc),
             "attributes": attributes,
@@ -291,7 +358,7 @@ def fetch_month(
             time_zone=period.time_zone,
         )
         raw["history"] = history.to_json()
-    return MonthData.from_raw(raw)
+    return MonthData.from_raw(raw, sessions)
 
 
 def load_month(
@@ -302,23 +369,12 @@ def load_month(
     """Load ``data_path`` (a runner's data.json) when it exists, else fetch the month live."""
     month = parse_month(month)
     if data_path is not None and Path(data_path).is_file():
-        from ..portal.transport import MAX_JSON_DEPTH, too_deep
-
-        try:
-            raw = json.loads(Path(data_path).read_text(encoding="utf-8"))
-        except RecursionError:
-            raise ConfigError(f"cannot read month data {data_path}: nested too deeply") from None
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read month data {data_path}: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"month data {data_path} is not a JSON object")
-        if too_deep(raw, MAX_JSON_DEPTH + 2):
-            raise ConfigError(f"month data {data_path} is nested more than {MAX_JSON_DEPTH} levels")
-        if raw.get("month") != month or raw.get("customer_id") != customer_id:
+        data = MonthData.load(data_path)
+        if data.month != month or data.customer_id != customer_id:
             raise ConfigError(
-                f"month data {data_path} is for month={raw.get('month')!r} "
-                f"customer={raw.get('customer_id')!r}, not month={month!r} "
+                f"month data {data_path} is for month={data.month!r} "
+                f"customer={data.customer_id!r}, not month={month!r} "
                 f"customer={customer_id!r}"
             )
-        return MonthData.from_raw(raw)
+        return data
     return fetch_month(month, customer_id)

@@ -210,15 +210,35 @@ class PortalClient:
         walked concurrently (:attr:`slice_concurrency` at a time), so a large month never
         asks the Portal for deep pages (page 5,000 of one walk); see :meth:`sessions_sliced`.
         """
+        chunks = self.session_chunks(start, end, connectors, is_active, progress)
+        return [item for chunk in chunks for item in chunk]
+
+    def session_chunks(
+        self,
+        start: DateLike,
+        end: DateLike,
+        connectors: Iterable[str] | str | None = None,
+        is_active: bool | None = None,
+        progress: bool | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every session of [start, end] as consecutive lists of at most about
+        :attr:`slice_size` raw items (no id twice), so a caller can turn each into columns
+        and let it go: a month of 500k sessions is never held as raw items at once.
+
+        The same sessions in the same order as :meth:`sessions`; requests start on the first
+        ``next()``.
+        """
         try:
-            return list(
+            items = list(
                 self.iter_sessions(
                     start, end, connectors, is_active, progress, max_total=self.slice_size
                 )
             )
         except RangeTooLarge as large:  # page 1 told us: walk time slices instead
             slices = math.ceil(large.total / self.slice_size)
-            return self.sessions_sliced(start, end, slices, connectors, is_active)
+            yield from self._slice_chunks(start, end, slices, connectors, is_active)
+            return
+        yield items
 
     def sessions_sliced(
         self,
@@ -235,26 +255,56 @@ class PortalClient:
         union is deduplicated by id, so nothing falls between two slices. Newest slice first,
         as the pages come. The caller's fetch budget applies to every slice.
         """
-        from concurrent.futures import ThreadPoolExecutor
+        chunks = self._slice_chunks(start, end, slices, connectors, is_active)
+        return [item for chunk in chunks for item in chunk]
+
+    def _slice_chunks(
+        self,
+        start: DateLike,
+        end: DateLike,
+        slices: int,
+        connectors: Iterable[str] | str | None,
+        is_active: bool | None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The slices of :meth:`sessions_sliced`, one list each, newest first.
+
+        At most :attr:`slice_concurrency` slices are walked ahead of the one the caller is
+        consuming, so memory holds a few slices, not the month.
+        """
+        from collections import deque
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         first, last = to_utc(start), to_utc(end)
         span = (last - first).total_seconds()
         slices = max(1, min(int(slices), int(span) + 1))
         bounds = [first + timedelta(seconds=round(span * i / slices)) for i in range(slices + 1)]
-        ranges = [(bounds[i], bounds[i + 1]) for i in range(slices)]
+        ranges = [(bounds[i], bounds[i + 1]) for i in reversed(range(slices))]
         budget = self._transport.current_budget()
 
         def walk(bounds_: tuple[datetime, datetime]) -> list[dict[str, Any]]:
             with self._transport.under(budget):
                 return list(self.iter_sessions(*bounds_, connectors, is_active, progress=False))
 
-        with ThreadPoolExecutor(max_workers=self.slice_concurrency) as pool:
-            parts = list(pool.map(walk, reversed(ranges)))
-        merged: dict[Any, dict[str, Any]] = {}
-        for part in parts:
-            for item in part:
-                merged.setdefault(item["id"], item)
-        return list(merged.values())
+        seen: set[Any] = set()  # ids met so far: the boundary second's sessions come twice
+        pool = ThreadPoolExecutor(max_workers=self.slice_concurrency)
+        ahead: deque[Future[list[dict[str, Any]]]] = deque()
+        try:
+            todo = iter(ranges)
+            for bounds_ in todo:
+                ahead.append(pool.submit(walk, bounds_))
+                if len(ahead) >= self.slice_concurrency:
+                    break
+            while ahead:
+                part = ahead.popleft().result()
+                for bounds_ in todo:  # keep the pool busy while the caller works
+                    ahead.append(pool.submit(walk, bounds_))
+                    break
+                fresh = [item for item in part if item["id"] not in seen]
+                seen.update(item["id"] for item in fresh)
+                del part
+                yield fresh
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def sessions_info(self, start: DateLike, end: DateLike) -> dict[str, Any]:
         """Raw ``/sessions/info`` statistics for [start, end] (inclusive)."""

@@ -1,7 +1,7 @@
 """One report of one customer-month as a self-contained task, and what comes back from it.
 
-A :class:`ReportJob` carries everything a worker needs (the notebook's text, the month data
-bytes, formats, header metadata), so a worker on another machine needs no shared file system
+A :class:`ReportJob` carries everything a worker needs (the notebook's text, the month data's
+files as bytes, formats, header metadata), so a worker on another machine needs no shared file system
 and no Portal credentials. A :class:`JobResult` carries the produced files back as bytes; the
 machine running ``portal-reports`` writes them under their final names.
 """
@@ -20,8 +20,8 @@ class ReportJob:
     customer: str | None
     report: str
     notebook: str  # the notebook's JSON text
-    data: bytes  # data.json as written by the runner
-    data_name: str  # file name the notebook is told to read (``data.json``)
+    data: dict[str, bytes]  # the month data's files as the runner wrote them, by name
+    data_name: str  # the file the notebook is told to read (``data.json``)
     formats: tuple[str, ...]
     metadata: dict[str, Any]  # nb.metadata["portal_reports"]: header, provenance
     parameters: dict[str, Any] = field(default_factory=dict)

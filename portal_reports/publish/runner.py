@@ -39,7 +39,7 @@ from .._io import (
     sha256_file,
 )
 from .._text import split_list
-from ..data.month import raw_sha256
+from ..data.month import DATA_FILE, raw_sha256
 from ..dates import format_utc, parse_month, previous_month
 from ..errors import AuthError, ConfigError, NotebookExecutionError, PortalError
 from ..i18n import _, using
@@ -52,7 +52,6 @@ from .manifest import FailedReport, Manifest, OutputFile, Period
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
 ALL_CUSTOMERS_DIR = "all"
-DATA_FILE = "data.json"
 
 
 def validate_formats(values: str | Iterable[str] | None) -> list[str]:
@@ -465,7 +464,8 @@ def _batch(
                 run.outcomes.append(outcome)
                 notify(outcome)
             return
-        data_bytes = data.save(run.directory / DATA_FILE).read_bytes()
+        data.save(run.directory / DATA_FILE)
+        data_files = data.files()
         generated = format_utc(datetime.now(UTC))
         brand = _brand_metadata(data)
         for report in chosen:
@@ -474,7 +474,7 @@ def _batch(
                 customer=customer,
                 report=report.name,
                 notebook=notebooks[report.name],
-                data=data_bytes,
+                data=data_files,
                 data_name=DATA_FILE,
                 formats=tuple(formats),
                 metadata={

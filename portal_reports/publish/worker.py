@@ -241,7 +241,8 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
     result = JobResult(job.key, job.report, job.customer, b"", executor=executor)
     with tempfile.TemporaryDirectory(prefix="portal-reports-job-") as tmp:
         work = Path(tmp)
-        (work / job.data_name).write_bytes(job.data)
+        for name, content in job.data.items():
+            (work / Path(name).name).write_bytes(content)
         source = work / f"{job.report}.source.ipynb"
         source.write_text(job.notebook, encoding="utf-8")
         executed = work / f"{job.report}.ipynb"

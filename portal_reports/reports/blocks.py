@@ -124,7 +124,7 @@ def notices_html(data: MonthData, *, crosscheck_mismatch: bool = True) -> str:
     (the data-quality warning is shown either way).
     """
     blocks = [data_quality_html(list(getattr(data, "problems", [])))]
-    if summary_value(data.info, "sessions") == 0 and len(data.sessions) == 0:
+    if summary_value(data.info, "sessions") == 0 and data.sessions_count == 0:
         blocks.append(
             callout_html(
                 _("No sessions were recorded in {month}, so the charts below are empty.").format(

@@ -268,6 +268,10 @@ def headline(data: MonthData, keys: Sequence[str]) -> list[Kpi]:
 # --------------------------------------------------------------------------- series and tables
 
 
+#: The only session columns the reports read (from Parquet alone, however large the month).
+SESSION_COLUMNS_USED = ("created_at", "arg_is_lead", "arg_asr_amount")
+
+
 def daily_series(data: MonthData) -> pd.DataFrame:
     """Sessions, leads, conversion and ASR for every local day of the customer's month.
 
@@ -279,7 +283,7 @@ def daily_series(data: MonthData) -> pd.DataFrame:
     """
     period = data.period
     days = pd.DatetimeIndex(pd.to_datetime(period.days()), name="date")
-    sessions = data.sessions
+    sessions = data.session_columns(*SESSION_COLUMNS_USED)
     created = sessions["created_at"]
     start, end = (pd.Timestamp(t) for t in period.range_utc)
     inside = (created >= start) & (created <= end)
@@ -473,11 +477,11 @@ def crosscheck(data: MonthData) -> CrossCheck:
     """Compare sessions listed vs info total, leads counted (``is_lead``) vs info leads, and
     the sum of the daily series (the customer's local days) vs the month's totals."""
     lang = current()
-    listed = len(data.sessions)
+    listed = data.sessions_count
     info_sessions = int(summary_value(data.info, "sessions") or data.info.total_sessions)
     info_leads = int(summary_value(data.info, "leads") or data.info.total_leads)
     info_asr = summary_value(data.info, "asr")
-    flags = _lead_flags(data.sessions)
+    flags = _lead_flags(data.session_columns(*SESSION_COLUMNS_USED))
     counted = None if flags is None else int(flags.sum())
     daily = daily_series(data)
     days_sessions = int(daily["sessions"].sum())
@@ -582,5 +586,5 @@ def manifest_figures(data: MonthData) -> dict[str, int | float | None]:
         "units_total": _number(checked_value(info, "units")),
         "sessions_after_hours": _number(checked_value(info, "sessions", "non_working_hours")),
         "revenue_after_hours": _number(checked_value(info, "revenue", "non_working_hours")),
-        "sessions_listed": len(data.sessions),
+        "sessions_listed": data.sessions_count,
     }
