@@ -106,12 +106,7 @@ def _fetch_write(path: str, kind: str, items: list, frame) -> None:
             if kind == ".csv":
                 frame.to_csv(tmp, index=False)
             elif kind == ".parquet":
-                try:
-                    frame.to_parquet(tmp, index=False, engine="pyarrow")
-                except ImportError:
-                    raise ConfigError(
-                        "writing .parquet needs pyarrow: pip install 'portal-reports[parquet]'"
-                    ) from None
+                frame.to_parquet(tmp, index=False, engine="pyarrow")
             else:
                 tmp.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
     except OSError as exc:  # disk full, permissions, a file where a folder should be
@@ -170,7 +165,7 @@ def _fetch_with_range(command):
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
 def fetch_sessions(month, time_zone, start, end, customer, connectors, is_active, out, progress):
     """Fetch every session of a month (or range), print counts per connector, optionally save."""
-    from ..data.frames import sessions_frame
+    from ..data.frames import sessions_frame, sessions_frame_chunks
     from ..period import parse_time_zone
     from ..portal.client import PortalClient
 
@@ -182,8 +177,14 @@ def fetch_sessions(month, time_zone, start, end, customer, connectors, is_active
         first, last, label = _fetch_range(client, month, start, end, time_zone)
         who = _fetch_who(client)
         with client.budget(f"fetch of sessions {label}"):
-            items = client.sessions(first, last, connectors=connectors or None, is_active=is_active)
-    frame = sessions_frame(items, start=first, end=last)
+            filters = {"connectors": connectors or None, "is_active": is_active}
+            if kind == ".json":  # the raw items themselves are wanted
+                items = client.sessions(first, last, **filters)
+                frame = sessions_frame(items, start=first, end=last)
+            else:  # typed chunk by chunk: a large range never sits in memory as raw items
+                items = []
+                chunks = client.session_chunks(first, last, **filters)
+                frame = sessions_frame_chunks(chunks, start=first, end=last)
     _warn(frame.attrs.get("problems", []))
     filters = [f"connectors {', '.join(connectors)}"] if connectors else []
     if is_active is not None:
