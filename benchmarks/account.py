@@ -1,7 +1,9 @@
 """Benchmark: a whole-account month of ~500k sessions — fetch speed and the peak memory of a run.
 
-Run: ``.venv/bin/python benchmarks/account.py`` (full size: several minutes; the sandbox's
-database is generated once and cached, see ``--cache-dir``), or ``--quick`` (~50k sessions).
+Run: ``.venv/bin/python benchmarks/account.py`` (full size, 3 fetches of each kind: ~18 min
+on 2 cores, most of it the bare loop; ``--repeat 1`` ~8 min), or ``--quick`` (~50k sessions,
+~1 min). The sandbox's database is generated once (~30 s at full size) and cached, see
+``--cache-dir``.
 
 1. A sandbox Portal in its own process (``portal-reports sandbox``) holding two months to
    ``--month``, scaled so the whole account's month holds about ``--sessions`` sessions (the
@@ -162,7 +164,7 @@ class Proc:
         if "resource_tracker" in text:
             return "other (resource tracker)"
         if "spawn_main" in text or "forkserver" in text:
-            return "worker"
+            return "worker" if self.ppid == root else "spawned below a worker"
         return "other"
 
     def alive(self) -> bool:
