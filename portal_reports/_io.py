@@ -85,6 +85,21 @@ def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
+def remove_stale_temp_dirs(prefix: str) -> list[Path]:
+    """Delete ``<tmp>/<prefix><pid>-*`` folders whose process has died (killed before it
+    could clean up: a worker's job folder holds a customer's month data)."""
+    import shutil
+
+    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)-")
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        found = pattern.match(path.name)
+        if found and path.is_dir() and not pid_alive(int(found.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def check_writable_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Check that ``path`` is, or can be created as, a folder we may write in (nothing is
     created); a one-line :class:`ConfigError` otherwise."""

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -164,10 +165,16 @@ def test_stale_temporary_files_of_dead_runs_are_removed(tmp_path, env):
     stale.write_bytes(b"half a pdf")
     mine = run_dir / f".leads.pdf.{os.getpid()}.x1y2.tmp"  # a live writer's file is kept
     mine.write_bytes(b"in progress")
+    killed_job = Path(tempfile.gettempdir()) / f"portal-reports-job-{dead}-k1"  # a worker's
+    killed_job.mkdir()
+    (killed_job / "data.json").write_text("{}")
+    live_job = Path(tempfile.mkdtemp(prefix=f"portal-reports-job-{os.getpid()}-"))
     proc = cli("run", "--month", MONTH, "--customer", CUSTOMER, "--report", "asr",
                "--format", "html", "--out", str(tmp_path / "reports"), env=env, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert not stale.exists() and mine.exists()
+    assert not killed_job.exists() and live_job.is_dir()
+    live_job.rmdir()
 
 
 SNOOP = r"""

@@ -29,6 +29,8 @@ from typing import Any
 
 from .jobs import JobResult, ReportJob
 
+JOB_PREFIX = "portal-reports-job-"  # + pid: a killed worker's folder is found and removed
+
 ENV_WARM = "PORTAL_REPORTS_WARM_KERNELS"
 ENV_CELL_TIMEOUT = "PORTAL_REPORTS_CELL_TIMEOUT"
 KERNEL = "python3"
@@ -201,7 +203,10 @@ def _kernel() -> WarmKernel:
 
 def prewarm() -> str:
     """Start this worker's kernel and import what reports need (called once per worker)."""
+    from .._io import remove_stale_temp_dirs
+
     _quiet()
+    remove_stale_temp_dirs(JOB_PREFIX)  # job folders of workers that were killed
     if _warm_enabled():
         _register_engine()
         _kernel().ensure()
@@ -239,7 +244,7 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
     _quiet()
     started = time.perf_counter()
     result = JobResult(job.key, job.report, job.customer, b"", executor=executor)
-    with tempfile.TemporaryDirectory(prefix="portal-reports-job-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{JOB_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
         for name, content in job.data.items():
             (work / Path(name).name).write_bytes(content)

@@ -65,16 +65,9 @@ TMP_PREFIX = "portal-sandbox-"
 
 def remove_stale_sandbox_dirs() -> None:
     """Delete temporary sandbox databases left by processes that were killed."""
-    import re
-    import shutil
+    from .._io import remove_stale_temp_dirs
 
-    from .._io import pid_alive
-
-    pattern = re.compile(rf"^{TMP_PREFIX}(\d+)-")
-    for path in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*"):
-        found = pattern.match(path.name)
-        if found and path.is_dir() and not pid_alive(int(found.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
+    remove_stale_temp_dirs(TMP_PREFIX)
 
 
 class RequestRecord(NamedTuple):
