@@ -48,7 +48,10 @@ import portal_reports.reports.charts
 import portal_reports.reports.kit
 from matplotlib import font_manager as _fm
 _fm.findfont("DejaVu Sans")
-del _fm
+import gc as _gc
+_gc.collect()
+_gc.freeze()  # the libraries every report uses: left out of every later garbage collection
+del _fm, _gc
 """
 
 #: After a notebook, run while the worker exports it: a kernel as the next notebook must find
