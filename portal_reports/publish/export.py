@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -434,6 +435,32 @@ class PortalPDFExporter(PortalHTMLExporter):
         return pdf, resources
 
 
+_EXPORTERS = threading.local()  # one per thread: an exporter registers filters as it renders
+
+
+def _template_files() -> tuple[Any, ...]:
+    """The template folders and each file of their ``portal/`` template, with its mtime."""
+    dirs = template_dirs()
+    files = [
+        (str(path), path.stat().st_mtime_ns)
+        for d in dirs
+        if (d / "portal").is_dir()
+        for path in sorted((d / "portal").rglob("*"))
+        if path.is_file()
+    ]
+    return (tuple(str(d) for d in dirs), tuple(files))
+
+
+def _html_exporter() -> PortalHTMLExporter:
+    """This thread's :class:`PortalHTMLExporter`, its Jinja templates compiled once; a new one
+    when the template folders or a file of the ``portal`` template changed."""
+    key = _template_files()
+    cached = getattr(_EXPORTERS, "cached", None)
+    if cached is None or cached[0] != key:
+        cached = _EXPORTERS.cached = (key, PortalHTMLExporter())
+    return cached[1]
+
+
 # ---- PDF -----------------------------------------------------------------------------------
 
 
@@ -495,7 +522,7 @@ def _render(
         merged = {**(node.metadata.get("portal_reports") or {}), **metadata}
         node.metadata["portal_reports"] = merged
     resources = {"metadata": {"name": name or stem, "path": base}}
-    html, _ = PortalHTMLExporter().from_notebook_node(node, resources)
+    html, _ = _html_exporter().from_notebook_node(node, resources)
     return html, base
 
 

@@ -3,11 +3,14 @@
 Per-report cost is mostly paid once per worker: the worker keeps one Jupyter kernel alive
 with pandas, matplotlib, the report modules and fonts already imported, and runs each report
 notebook on it through papermill (a registered papermill engine, ``portal-warm``, that hands
-the live kernel to papermill's client). Between notebooks the kernel's state is reset: the
-namespace is cleared, this package's modules are dropped from ``sys.modules`` (so they are
-imported fresh, with nothing a previous report changed), pandas options, matplotlib rc and
-warning filters are reset and the working directory is the job's own. A kernel that dies is
-replaced. ``PORTAL_REPORTS_WARM_KERNELS=0`` gives every notebook a fresh kernel instead.
+the live kernel and its connected client to papermill's client). After each notebook the
+kernel is cleaned while the worker exports the report: the namespace is cleared, this
+package's modules are dropped from ``sys.modules`` and imported afresh (so the next report
+gets modules nothing a previous report changed, already imported), pandas options,
+matplotlib rc and warning filters are reset and cell numbers start again at 1. The next job
+waits for that clean-up, then moves the kernel into its own working directory. A kernel that
+dies, or whose clean-up fails, is replaced. ``PORTAL_REPORTS_WARM_KERNELS=0`` gives every
+notebook a fresh kernel instead.
 
 Kernels never see credentials: they are started with an environment without secrets, and the
 month data travels with the job. Outputs return as bytes; the caller writes the files.
@@ -47,14 +50,18 @@ import portal_reports.reports.charts
 import portal_reports.reports.kit
 from matplotlib import font_manager as _fm
 _fm.findfont("DejaVu Sans")
-del _fm
+import gc as _gc
+_gc.collect()
+_gc.freeze()  # the libraries every report uses: left out of every later garbage collection
+del _fm, _gc
 """
 
-_RESET = """
-import os as _os
-_os.chdir({cwd!r})
-%reset -f
-import os as _os, sys as _sys, warnings as _warnings
+#: After a notebook, run while the worker exports it: a kernel as the next notebook must find
+#: it (nothing of the last one left, this package's modules freshly imported, counts at 1).
+_CLEAN = """
+get_ipython().reset(new_session=True)  # %reset -f, and a new history session counting from 1
+import importlib as _il, os as _os, sys as _sys, warnings as _warnings
+_os.chdir({home!r})  # the last job's folder is about to be removed
 for _name in [m for m in _sys.modules if m == "portal_reports" or m.startswith("portal_reports.")]:
     del _sys.modules[_name]
 import matplotlib as _mpl, pandas as _pd
@@ -63,8 +70,18 @@ with _warnings.catch_warnings():
     _warnings.simplefilter("ignore")
     _pd.reset_option("all")
 _warnings.resetwarnings()
-del _os, _sys, _warnings, _mpl, _pd
+for _name in {modules!r}:
+    _il.import_module(_name)
+del _os, _il, _sys, _warnings, _mpl, _pd, _name
 """
+#: What the report notebooks import, imported again by each clean-up.
+_REPORT_MODULES = (
+    "portal_reports.reports.blocks",
+    "portal_reports.reports.charts",
+    "portal_reports.reports.figures",
+    "portal_reports.reports.kit",
+)
+_CHDIR = "import os as _os\n_os.chdir({cwd!r})\ndel _os"
 
 
 def clean_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -100,7 +117,8 @@ def _register_engine() -> None:
     from papermill.engines import NBClientEngine, papermill_engines
 
     class WarmKernelEngine(NBClientEngine):
-        """Runs the notebook on the kernel manager given as ``km`` and leaves it running."""
+        """Runs the notebook on the kernel manager given as ``km`` through its connected client
+        ``kc`` (no new client, no wait for the kernel to be ready) and leaves both running."""
 
         @classmethod
         def execute_managed_notebook(
@@ -115,6 +133,7 @@ def _register_engine() -> None:
             **kwargs,
         ):
             km = kwargs.pop("km")
+            kc = kwargs.pop("kc", None)
             client = PapermillNotebookClient(
                 nb_man,
                 km=km,
@@ -126,10 +145,11 @@ def _register_engine() -> None:
                 stdout_file=stdout_file,
                 stderr_file=stderr_file,
             )
+            client.kc = kc
             try:
                 return client.execute()
             finally:
-                if client.kc is not None:
+                if kc is None and client.kc is not None:
                     client.kc.stop_channels()
 
     if "portal-warm" not in papermill_engines._engines:
@@ -137,10 +157,12 @@ def _register_engine() -> None:
 
 
 class WarmKernel:
-    """One long-lived kernel, reset between notebooks."""
+    """One long-lived kernel with one connected client, cleaned between notebooks."""
 
     def __init__(self) -> None:
         self.km: Any = None
+        self.kc: Any = None
+        self._cleaning: str | None = None  # msg_id of a clean-up the kernel may still be running
 
     def ensure(self) -> Any:
         """The running kernel manager, starting (or replacing a dead) kernel as needed."""
@@ -157,35 +179,75 @@ class WarmKernel:
             stderr=subprocess.DEVNULL,
         )
         self.km = km
+        self.kc = km.client()
+        self.kc.allow_stdin = False
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=120)  # once per kernel: it waits for IOPub to go quiet
         self.run(_PREWARM)
+        self.clean()
         return km
 
     def run(self, code: str, timeout: float = 120) -> None:
         """Execute ``code`` on the kernel (raises RuntimeError if it fails)."""
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=timeout)
-            reply = kc.execute_interactive(code, timeout=timeout, output_hook=lambda _msg: None)
-        finally:
-            kc.stop_channels()
-        if reply["content"].get("status") != "ok":
-            content = reply["content"]
-            raise RuntimeError(
-                f"kernel set-up failed: {content.get('ename')}: {content.get('evalue')}"
-            )
+        reply = self.kc.execute_interactive(
+            code, store_history=False, timeout=timeout, output_hook=lambda _msg: None
+        )
+        _check_reply(reply["content"])
 
-    def reset(self, cwd: Path) -> Any:
-        """A kernel ready for the next notebook, working in ``cwd``."""
-        km = self.ensure()
-        self.run(_RESET.format(cwd=str(cwd)))
-        return km
+    def clean(self) -> None:
+        """Start the clean-up for the next notebook; :meth:`reset` waits for it."""
+        code = _CLEAN.format(home=tempfile.gettempdir(), modules=_REPORT_MODULES)
+        self._cleaning = self.kc.execute(code, store_history=False)
+
+    def _finish_clean(self, timeout: float) -> dict[str, Any]:
+        """The reply to the pending clean-up (sent again once if the kernel aborted it)."""
+        if self._cleaning is None:  # none pending: whatever state the kernel is in, clean it
+            self.clean()
+        content = self._reply(self._cleaning, timeout)
+        if content.get("status") == "aborted":  # it came while a failed cell's queue was dropped
+            self.clean()
+            content = self._reply(self._cleaning, timeout)
+        self._cleaning = None
+        return content
+
+    def _reply(self, msg_id: str | None, timeout: float) -> dict[str, Any]:
+        """The content of the shell reply to ``msg_id`` (queue.Empty after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg["content"]
+
+    def reset(self, cwd: Path, timeout: float = 120) -> Any:
+        """A clean kernel ready for the next notebook, working in ``cwd``: waits for the
+        clean-up started after the last notebook; a kernel that cannot be cleaned is replaced."""
+        for attempt in range(2):
+            self.ensure()
+            try:
+                _check_reply(self._finish_clean(timeout))
+                break
+            except Exception:  # timed out (a cell still running) or failed: start afresh
+                if attempt:
+                    raise
+                self.shutdown()
+        self.run(_CHDIR.format(cwd=str(cwd)))
+        return self.km
 
     def shutdown(self) -> None:
+        self._cleaning = None
+        if self.kc is not None:
+            with contextlib.suppress(Exception):
+                self.kc.stop_channels()
+            self.kc = None
         if self.km is not None:
             with contextlib.suppress(Exception):  # a dead kernel is what we are getting rid of
                 self.km.shutdown_kernel(now=True)
             self.km = None
+
+
+def _check_reply(content: dict[str, Any]) -> None:
+    if content.get("status") != "ok":
+        raise RuntimeError(f"kernel set-up failed: {content.get('ename')}: {content.get('evalue')}")
 
 
 _KERNELS: dict[int, WarmKernel] = {}  # one per worker thread
@@ -210,7 +272,9 @@ def prewarm() -> str:
     if _warm_enabled():
         _register_engine()
         _kernel().ensure()
-    from . import export  # noqa: F401 - nbconvert, WeasyPrint and fonts, once per worker
+    from .export import _html_exporter  # nbconvert, WeasyPrint and fonts, once per worker
+
+    _html_exporter()  # the report template compiled before the first job
 
     return worker_name()
 
@@ -258,11 +322,14 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
             "language": "python",
             "progress_bar": False,
             "log_output": False,
+            "request_save_on_cell_execute": False,  # written once, when it has run
             "execution_timeout": _cell_timeout(),
         }
-        if _warm_enabled():
+        kernel = _kernel() if _warm_enabled() else None
+        if kernel is not None:
             _register_engine()
-            options.update(engine_name="portal-warm", km=_kernel().reset(work))
+            km = kernel.reset(work)
+            options.update(engine_name="portal-warm", km=km, kc=kernel.kc)
         else:
             options.update(cwd=str(work))
         try:
@@ -274,6 +341,12 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
                 "ename": exc.ename,
                 "evalue": str(exc.evalue).splitlines()[0] if exc.evalue else "",
             }
+        except BaseException:
+            if kernel is not None:  # dead, or a cell still running: the next job starts afresh
+                kernel.shutdown()
+            raise
+        if kernel is not None:
+            kernel.clean()  # the kernel cleans up while this process exports
         nb = nbformat.read(str(executed), as_version=4)
         nb.metadata["portal_reports"] = job.metadata
         # the notebook as kept for inspection names the data file beside it, not a temp path
