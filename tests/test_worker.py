@@ -33,7 +33,7 @@ def _job(report: str, *sources: str) -> ReportJob:
         customer="acme",
         report=report,
         notebook=nbformat.writes(nb),
-        data=b"{}",
+        data={"data.json": b"{}"},
         data_name="data.json",
         formats=(),
         metadata={},
