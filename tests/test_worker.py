@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import nbformat
 import pytest
@@ -102,5 +103,17 @@ def test_a_kernel_that_died_between_reports_is_replaced(warm):
     process = worker._kernel().km.provisioner.process
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    after = warm(_job("after", "print('fine')"))
+    assert after.failure is None and _outputs(after) == ["fine"]
+
+
+@pytest.mark.timeout(60)
+def test_a_kernel_killed_in_the_middle_of_a_cell_fails_that_report_only(warm):
+    """Out of memory or a crash in C kills the kernel while a cell runs: that report fails
+    at once (the cell timeout is 60 s here; it used to wait forever), the next one runs."""
+    started = time.monotonic()
+    dead = warm(_job("dies", "print('before')", "import os; os.kill(os.getpid(), 9)", "1"))
+    assert dead.failure is not None and dead.failure["ename"] == "DeadKernelError"
+    assert time.monotonic() - started < 30 and dead.notebook
     after = warm(_job("after", "print('fine')"))
     assert after.failure is None and _outputs(after) == ["fine"]

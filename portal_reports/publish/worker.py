@@ -145,15 +145,51 @@ def _register_engine() -> None:
                 stdout_file=stdout_file,
                 stderr_file=stderr_file,
             )
-            client.kc = kc
+            if kc is not None:  # nbclient awaits its client: a blocking one would hang there
+                client.kc = _async_client(km)  # when the kernel dies (no liveness check runs)
             try:
                 return client.execute()
             finally:
-                if kc is None and client.kc is not None:
+                if client.kc is not None:
                     client.kc.stop_channels()
 
     if "portal-warm" not in papermill_engines._engines:
         papermill_engines.register("portal-warm", WarmKernelEngine)
+
+
+def _async_client(km: Any) -> Any:
+    """An asynchronous client of ``km``'s running kernel, channels started (it is known to be
+    ready: its own client just had a reply), for nbclient to execute a notebook with."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_core.utils import run_sync
+
+    # its own session: a second client with the same session id would take the other's replies
+    kc = AsyncKernelClient(connection_file=km.connection_file, parent=km)
+    kc.load_connection_info(km.get_connection_info())
+    kc.allow_stdin = False
+    kc.start_channels()
+    run_sync(_subscribed)(kc)
+    return kc
+
+
+async def _subscribed(kc: Any, timeout: float = 60) -> None:
+    """Return once ``kc`` receives the kernel's broadcasts: a subscription still connecting
+    would miss a cell's outputs and the "idle" that ends it. One kernel_info round trip (sent
+    again every half second until one of its broadcasts arrives), no wait for a quiet kernel."""
+    import queue
+
+    deadline = time.monotonic() + timeout
+    sent: set[str] = set()
+    while time.monotonic() < deadline:
+        sent.add(kc.kernel_info())
+        try:
+            while True:
+                msg = await kc.get_iopub_msg(timeout=0.5)
+                if msg["parent_header"].get("msg_id") in sent:
+                    return
+        except queue.Empty:
+            continue
+    raise RuntimeError("the kernel's broadcasts did not arrive")
 
 
 class WarmKernel:
@@ -301,6 +337,7 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
     the files as bytes. A failing notebook is a result with ``failure``, not an exception."""
     import nbformat
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     from .export import render_formats
@@ -341,11 +378,17 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
                 "ename": exc.ename,
                 "evalue": str(exc.evalue).splitlines()[0] if exc.evalue else "",
             }
+        except DeadKernelError:  # killed (out of memory, a crash in C): this report fails
+            if kernel is not None:
+                kernel.shutdown()  # the next job starts a new one
+            result.failure = {"cell": None, "ename": "DeadKernelError", "evalue": "the kernel died"}
+            if not executed.is_file():
+                executed.write_text(job.notebook, encoding="utf-8")
         except BaseException:
             if kernel is not None:  # dead, or a cell still running: the next job starts afresh
                 kernel.shutdown()
             raise
-        if kernel is not None:
+        if kernel is not None and kernel.kc is not None:
             kernel.clean()  # the kernel cleans up while this process exports
         nb = nbformat.read(str(executed), as_version=4)
         nb.metadata["portal_reports"] = job.metadata
