@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._io import atomic_write
+from .._io import atomic_write, sha256_file
 from ..errors import ConfigError
 
 SESSIONS_FILE = "sessions.parquet"
@@ -89,14 +89,11 @@ class MonthSessions:
         if not isinstance(problems, list) or not all(isinstance(p, str) for p in problems):
             raise ConfigError("month data: sessions 'problems' is not a list of lines")
         path = Path(folder) / SESSIONS_FILE
-        digest = hashlib.sha256()
         try:
-            with open(path, "rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
+            actual = sha256_file(path)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if digest.hexdigest() != sha256:
+        if actual != sha256:
             raise ConfigError(f"{path} is not the file data.json names (its sha256 differs)")
         return cls(rows, tuple(columns), sha256, list(problems), path=path)
 
