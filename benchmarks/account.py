@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from fetch import naive_fetch  # the same loop, from the sibling benchmark
 
 from portal_reports.dates import format_utc, month_range
 from portal_reports.portal.client import PortalClient
@@ -360,22 +361,8 @@ def clean_environment(**extra: str) -> dict[str, str]:
 
 def bare_loop(url: str, secret: str, start: str, end: str) -> list[dict]:
     """A plain sequential loop: one keep-alive session, page after page, per=100."""
-    items: list[dict] = []
     with requests.Session() as http:
-        http.headers["x-portal-secret"] = secret
-        page = 1
-        while True:
-            resp = http.get(
-                url + SESSIONS_PATH,
-                params={"page": page, "per": 100, "from_datetime": start, "to_datetime": end},
-                timeout=60,
-            )
-            resp.raise_for_status()
-            data = resp.json()
-            items.extend(data["items"])
-            if not data["items"] or len(items) >= data["metadata"]["total"]:
-                return items
-            page += 1
+        return naive_fetch(url, secret, start, end, per=100, http=http)
 
 
 @dataclass

@@ -21,13 +21,15 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pandas as pd
 import requests
 
 from portal_reports.data.frames import sessions_frame
 from portal_reports.dates import format_utc, month_range
-from portal_reports.portal.client import SESSIONS_PATH, PortalClient
+from portal_reports.portal.client import PortalClient
+from portal_reports.portal.paging import SESSIONS_PATH
 from portal_reports.sandbox import DEFAULT_SECRET
 
 MONTH = "2026-10"
@@ -36,16 +38,19 @@ MIN_SESSIONS = 50_000
 FRAME_ROWS = 100_000
 
 
-def naive_fetch(url: str, secret: str, start: str, end: str, per: int = 100) -> list[dict]:
-    """What a first script does: ``requests.get`` per page (new connection each time)."""
+def naive_fetch(
+    url: str, secret: str, start: str, end: str, per: int = 100, http: Any = requests
+) -> list[dict]:
+    """What a first script does: ``GET`` page after page until the total is reached, through
+    ``http`` (``requests`` itself: a new connection per page; or a ``requests.Session``)."""
     items: list[dict] = []
     page = 1
     while True:
-        resp = requests.get(
+        resp = http.get(
             url + SESSIONS_PATH,
             params={"page": page, "per": per, "from_datetime": start, "to_datetime": end},
             headers={"x-portal-secret": secret},
-            timeout=30,
+            timeout=60,
         )
         resp.raise_for_status()
         data = resp.json()
