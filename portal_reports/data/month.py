@@ -31,7 +31,7 @@ from ..dates import format_utc, parse_month, to_utc
 from ..errors import ConfigError, PortalHTTPError
 from ..period import ReportMonth
 from ..settings import redact_url
-from .frames import sessions_frame_chunks
+from .frames import attributes_frame, info_frames, sessions_frame, sessions_frame_chunks
 from .history import History, HistoryCache, fetch_history
 from .sessions import SESSIONS_FILE, MonthSessions
 
@@ -170,8 +170,6 @@ class MonthData:
         then given (:meth:`load` reads both). A ``raw`` of the wrong shape is a
         :class:`ConfigError`.
         """
-        from ..data.frames import attributes_frame, info_frames, sessions_frame
-
         missing = [k for k in RAW_KEYS if k not in raw]
         if missing:
             raise ConfigError(f"month data lacks {', '.join(missing)}")
