@@ -3,14 +3,14 @@
 Per-report cost is mostly paid once per worker: the worker keeps one Jupyter kernel alive
 with pandas, matplotlib, the report modules and fonts already imported, and runs each report
 notebook on it through papermill (a registered papermill engine, ``portal-warm``, that hands
-the live kernel and its connected client to papermill's client). After each notebook the
-kernel is cleaned while the worker exports the report: the namespace is cleared, this
-package's modules are dropped from ``sys.modules`` and imported afresh (so the next report
-gets modules nothing a previous report changed, already imported), pandas options,
-matplotlib rc and warning filters are reset and cell numbers start again at 1. The next job
-waits for that clean-up, then moves the kernel into its own working directory. A kernel that
-dies, or whose clean-up fails, is replaced. ``PORTAL_REPORTS_WARM_KERNELS=0`` gives every
-notebook a fresh kernel instead.
+the live kernel to papermill's client, which talks to it through an asynchronous client of
+its own). After each notebook the kernel is cleaned while the worker exports the report: the
+namespace is cleared, this package's modules are dropped from ``sys.modules`` and imported
+afresh (so the next report gets modules nothing a previous report changed, already
+imported), pandas options, matplotlib rc and warning filters are reset and cell numbers
+start again at 1. The next job waits for that clean-up, then moves the kernel into its own
+working directory. A kernel that dies, or whose clean-up fails, is replaced.
+``PORTAL_REPORTS_WARM_KERNELS=0`` gives every notebook a fresh kernel instead.
 
 Kernels never see credentials: they are started with an environment without secrets, and the
 month data travels with the job. Outputs return as bytes; the caller writes the files.
@@ -117,8 +117,8 @@ def _register_engine() -> None:
     from papermill.engines import NBClientEngine, papermill_engines
 
     class WarmKernelEngine(NBClientEngine):
-        """Runs the notebook on the kernel manager given as ``km`` through its connected client
-        ``kc`` (no new client, no wait for the kernel to be ready) and leaves both running."""
+        """Runs the notebook on the live kernel of ``km`` through an asynchronous client of its
+        own (no wait for the kernel to be ready) and leaves the kernel running."""
 
         @classmethod
         def execute_managed_notebook(
@@ -133,7 +133,6 @@ def _register_engine() -> None:
             **kwargs,
         ):
             km = kwargs.pop("km")
-            kc = kwargs.pop("kc", None)
             client = PapermillNotebookClient(
                 nb_man,
                 km=km,
@@ -145,8 +144,8 @@ def _register_engine() -> None:
                 stdout_file=stdout_file,
                 stderr_file=stderr_file,
             )
-            if kc is not None:  # nbclient awaits its client: a blocking one would hang there
-                client.kc = _async_client(km)  # when the kernel dies (no liveness check runs)
+            # nbclient awaits its client: a blocking one would hang there when the kernel dies
+            client.kc = _async_client(km)
             try:
                 return client.execute()
             finally:
@@ -366,7 +365,7 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
         if kernel is not None:
             _register_engine()
             km = kernel.reset(work)
-            options.update(engine_name="portal-warm", km=km, kc=kernel.kc)
+            options.update(engine_name="portal-warm", km=km)
         else:
             options.update(cwd=str(work))
         try:
