@@ -420,10 +420,7 @@ def _concat_sessions(frames: list[pd.DataFrame]) -> pd.DataFrame:
             else:  # an argument this chunk's sessions never carry
                 cols[name] = _strings([None] * len(part))
         aligned.append(pd.DataFrame(cols, index=part.index, copy=False))
-    frame = pd.concat(aligned, ignore_index=True)
-    for name, dtype in categories.items():  # set_categories kept text categories' dtype
-        frame[name] = frame[name].astype(dtype)
-    return frame
+    return pd.concat(aligned, ignore_index=True)
 
 
 def _in_range(
