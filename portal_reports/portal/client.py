@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -290,15 +291,12 @@ class PortalClient:
         ahead: deque[Future[list[dict[str, Any]]]] = deque()
         try:
             todo = iter(ranges)
-            for bounds_ in todo:
-                ahead.append(pool.submit(walk, bounds_))
-                if len(ahead) >= self.slice_concurrency:
-                    break
+            ahead.extend(pool.submit(walk, b) for b in islice(todo, self.slice_concurrency))
             while ahead:
                 part = ahead.popleft().result()
-                for bounds_ in todo:  # keep the pool busy while the caller works
-                    ahead.append(pool.submit(walk, bounds_))
-                    break
+                following = next(todo, None)
+                if following is not None:  # keep the pool busy while the caller works
+                    ahead.append(pool.submit(walk, following))
                 fresh = [item for item in part if item["id"] not in seen]
                 seen.update(item["id"] for item in fresh)
                 del part
