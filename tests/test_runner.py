@@ -144,6 +144,30 @@ def test_html_has_no_input_cells(run):
         assert 'src="data:image/' in html  # charts are embedded
 
 
+def test_chart_text_is_text_in_the_embedded_font(run):
+    """Notebook, HTML and PDF carry the same chart SVGs: labels as text, DejaVu embedded for
+    viewers (JupyterLab, browsers), given to WeasyPrint once per PDF."""
+    import base64
+
+    nb = nbformat.read(run["dir"] / "leads.ipynb", as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    svgs = [o["data"]["image/svg+xml"] for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert len(svgs) >= 3
+    for svg in svgs:
+        assert "<text" in svg and "@font-face{font-family:'DejaVu Sans'" in svg
+    html = (run["dir"] / "leads.html").read_text()
+    charts = [
+        base64.b64decode(u).decode()
+        for u in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)
+    ]
+    assert len(charts) > len(svgs)  # displayed charts plus those inside HTML blocks (trend)
+    assert all("@font-face" in c and "<text" in c for c in charts)
+    reader = PdfReader(run["dir"] / "leads.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for title in ("Sessions and leads by day", "Conversion rate by day", "Session types"):
+        assert title in text  # chart labels are text in the PDF, not outlines
+
+
 def test_secret_appears_in_no_output(run):
     assert SECRET not in run["proc"].stdout + run["proc"].stderr
     files = [p for p in run["out"].rglob("*") if p.is_file()]

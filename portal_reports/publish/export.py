@@ -39,6 +39,7 @@ from ..i18n import (
     using,
 )
 from ..period import ReportMonth
+from ..reports import svgfont
 from ..reports.registry import report_title
 
 __all__ = [
@@ -495,12 +496,20 @@ def html_to_pdf(html: str, *, base_url: str | os.PathLike[str] | None = None) ->
         import weasyprint
         from weasyprint.urls import URLFetcher
 
+    from weasyprint.text.fonts import FontConfiguration
+
     fetcher = URLFetcher(allowed_protocols={"data", "file"})
+    fonts = FontConfiguration()  # the charts' font, once for the document (svgfont)
     with _quiet_logs():
-        doc = weasyprint.HTML(
-            string=html, base_url=str(base_url or os.getcwd()), url_fetcher=fetcher
+        chart_font = weasyprint.CSS(
+            string=svgfont.pdf_font_css(), font_config=fonts, url_fetcher=fetcher
         )
-        return doc.write_pdf(finisher=_add_pdf_info)
+        doc = weasyprint.HTML(
+            string=svgfont.without_embedded_font(html),
+            base_url=str(base_url or os.getcwd()),
+            url_fetcher=fetcher,
+        )
+        return doc.write_pdf(stylesheets=[chart_font], font_config=fonts, finisher=_add_pdf_info)
 
 
 # ---- one-call API --------------------------------------------------------------------------

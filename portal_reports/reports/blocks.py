@@ -180,16 +180,12 @@ def trend_table_html(data: MonthData, keys: list[str] | tuple[str, ...]) -> str:
 
 def figure_html(fig: Any, alt: str) -> str:
     """A matplotlib figure as an inline SVG image (``figure.output-image``), so it can share
-    a block with other HTML (same look as a displayed chart; no timestamp, stable ids)."""
+    a block with other HTML (the same SVG as a displayed chart: :func:`charts.figure_svg`)."""
     import base64
-    import io
 
-    import matplotlib
+    from .charts import figure_svg
 
-    buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "portal-reports", "svg.fonttype": "path"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    payload = base64.b64encode(buf.getvalue()).decode("ascii")
+    payload = base64.b64encode(figure_svg(fig).encode("utf-8")).decode("ascii")
     return (
         '<figure class="output-image output-svg">'
         f'<img src="data:image/svg+xml;base64,{payload}" alt="{html.escape(alt)}"></figure>'

@@ -7,6 +7,7 @@ axes with units; a month without sessions gives a chart that says so instead of 
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from .._io import atomic_path
 from ..i18n import N_, _, current, month_label
 from .figures import channel_name, daily_series, summary_value
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
+from .svgfont import embed_font
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -65,7 +67,7 @@ STYLE: dict[str, Any] = {
     "ytick.color": "#444444",
     "legend.fontsize": 8.5,
     "legend.frameon": False,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text, in the font svgfont embeds (see figure_svg)
     "text.usetex": False,  # Portal text is never handed to LaTeX
 }
 # metric -> (panel title, axis unit, formatter); English msgids, translated when drawn
@@ -641,10 +643,26 @@ def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150)
     return Path(path)
 
 
+#: How report SVGs are written: stable element ids (the same data gives the same bytes) and
+#: text kept as text, drawn in the chart font that :func:`figure_svg` embeds.
+SVG_RC = {"svg.hashsalt": "portal-reports", "svg.fonttype": "none"}
+
+
+def figure_svg(fig: Figure, *, tight: bool = False) -> str:
+    """A chart as report SVG: no timestamp, stable ids, labels as ``<text>`` in the embedded
+    DejaVu Sans subset (``tight``: cropped to the drawing, as notebooks show figures)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(SVG_RC):
+        fig.savefig(
+            buf, format="svg", metadata={"Date": None}, bbox_inches="tight" if tight else None
+        )
+    return embed_font(buf.getvalue()).decode("utf-8")
+
+
 def setup_notebook(image_format: str = "svg") -> None:
-    """Notebook presentation: crisp inline charts (SVG, with stable element ids so the same
-    data gives the same report), readable pandas output."""
-    matplotlib.rcParams["svg.hashsalt"] = "portal-reports"
+    """Notebook presentation: crisp inline charts (:func:`figure_svg`: the same SVG in
+    JupyterLab, HTML and PDF), readable pandas output."""
+    matplotlib.rcParams.update(SVG_RC)
     pd.set_option("display.max_rows", 40)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 120)
@@ -654,8 +672,12 @@ def setup_notebook(image_format: str = "svg") -> None:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython comes with the kernel
         return
-    if get_ipython() is None:
+    shell = get_ipython()
+    if shell is None:
         return
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     set_matplotlib_formats(image_format, metadata={"Date": None})  # no timestamp inside SVGs
+    if image_format == "svg":  # the same drawing, with the chart font embedded
+        svg = shell.display_formatter.formatters["image/svg+xml"]
+        svg.for_type(Figure, lambda fig: figure_svg(fig, tight=True))
