@@ -648,14 +648,13 @@ def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150)
 SVG_RC = {"svg.hashsalt": "portal-reports", "svg.fonttype": "none"}
 
 
-def figure_svg(fig: Figure, *, tight: bool = False) -> str:
-    """A chart as report SVG: no timestamp, stable ids, labels as ``<text>`` in the embedded
-    DejaVu Sans subset (``tight``: cropped to the drawing, as notebooks show figures)."""
+def figure_svg(fig: Figure) -> str:
+    """A chart as report SVG: the whole figure (constrained layout already fits it; no second
+    pass to crop it), no timestamp, stable ids, labels as ``<text>`` in the embedded DejaVu
+    Sans subset."""
     buf = io.BytesIO()
     with matplotlib.rc_context(SVG_RC):
-        fig.savefig(
-            buf, format="svg", metadata={"Date": None}, bbox_inches="tight" if tight else None
-        )
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches=None)
     return embed_font(buf.getvalue()).decode("utf-8")
 
 
@@ -680,4 +679,4 @@ def setup_notebook(image_format: str = "svg") -> None:
     set_matplotlib_formats(image_format, metadata={"Date": None})  # no timestamp inside SVGs
     if image_format == "svg":  # the same drawing, with the chart font embedded
         svg = shell.display_formatter.formatters["image/svg+xml"]
-        svg.for_type(Figure, lambda fig: figure_svg(fig, tight=True))
+        svg.for_type(Figure, figure_svg)
