@@ -164,8 +164,8 @@ def test_chart_text_is_text_in_the_embedded_font(run):
     assert all("@font-face" in c and "<text" in c for c in charts)
     reader = PdfReader(run["dir"] / "leads.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)
-    for title in ("Sessions and leads by day", "Conversion rate by day", "Session types"):
-        assert title in text  # chart labels are text in the PDF, not outlines
+    for label in ("Sessions per day", "Leads per session (%)", "Lead", "Not a lead"):
+        assert label in text  # chart axis labels and legends: text in the PDF, not outlines
 
 
 def test_secret_appears_in_no_output(run):

@@ -45,10 +45,10 @@ import importlib.machinery as _machinery
 def _compiled_once(compile_source, cache={}):
     # Each clean-up imports this package afresh. Where no .pyc can be read or written
     # (PYTHONDONTWRITEBYTECODE, a read-only install), that compiled every module again for
-    # every report (~0.1 s); keep the code objects, keyed by path and source bytes, as .pyc
-    # files would. Executing a module still runs its code anew: its state is fresh.
+    # every report (~0.1 s); keep the code objects, keyed by path, source and options, as
+    # .pyc files would. Executing a module still runs its code anew: its state is fresh.
     def source_to_code(self, data, path, *args, **kwargs):
-        key = (path, bytes(data))
+        key = (path, bytes(data), args, tuple(sorted(kwargs.items())))
         if key not in cache:
             cache[key] = compile_source(self, data, path, *args, **kwargs)
         return cache[key]

@@ -649,12 +649,13 @@ SVG_RC = {"svg.hashsalt": "portal-reports", "svg.fonttype": "none"}
 
 
 def figure_svg(fig: Figure) -> str:
-    """A chart as report SVG: the whole figure (constrained layout already fits it; no second
-    pass to crop it), no timestamp, stable ids, labels as ``<text>`` in the embedded DejaVu
-    Sans subset."""
+    """A chart as report SVG: no timestamp, stable ids, labels as ``<text>`` in the embedded
+    DejaVu Sans subset. A figure with a layout engine (every chart here) is saved whole, as
+    laid out; one without is cropped to its drawing, as notebooks show figures."""
+    crop = None if fig.get_layout_engine() is not None else "tight"
     buf = io.BytesIO()
     with matplotlib.rc_context(SVG_RC):
-        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches=None)
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches=crop)
     return embed_font(buf.getvalue()).decode("utf-8")
 
 
