@@ -498,12 +498,14 @@ def asr_by_day(data: MonthData) -> Figure:
 
 
 def _month_ticks(months: Sequence[str]) -> list[str]:
-    """``J``, ``F``, ... with the year under the first month and under each January."""
+    """``J``, ``F``, ... with the year under each January and under the first month, unless
+    a January follows right after it (two years side by side would run into each other)."""
     labels = []
     for i, month in enumerate(months):
         year, mon = month.split("-")
         initial = month_label(month)[0]
-        labels.append(f"{initial}\n{year}" if i == 0 or mon == "01" else initial)
+        first = i == 0 and not (len(months) > 1 and months[1].endswith("-01"))
+        labels.append(f"{initial}\n{year}" if first or mon == "01" else initial)
     return labels
 
 
