@@ -114,9 +114,12 @@ def main() -> None:
         if len(naive_sample) == len(customers)
         else (f" (timed on {len(naive_sample)} customers, per-report median x {n_reports})")
     )
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
     print(
         f"{len(customers)} customers x {len(REPORTS)} reports x (HTML + PDF), {MONTH}; "
-        f"{os.cpu_count()} cores; median of {args.repeat} run(s)"
+        f"{cores} cores; median of {args.repeat} run(s)"
     )
     print(f"{'way':<22} {'seconds':>8} {'s/report':>9} {'vs naive':>9} {'CPU s':>7} {'cores':>6}")
     print(f"{'naive chain':<22} {naive:>8.1f} {naive / n_reports:>9.2f} {1:>8.2f}x{sampled}")
@@ -124,18 +127,18 @@ def main() -> None:
     for name, runs in timings.items():
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
-        medians[name] = (wall, cpu)
+        busy = statistics.median(c / w for w, c in runs)  # cores kept busy, per run
+        medians[name] = (wall, busy)
         print(
             f"{name:<22} {wall:>8.1f} {wall / n_reports:>9.2f} {naive / wall:>8.2f}x"
-            f" {cpu:>7.1f} {cpu / wall:>6.2f}"
+            f" {cpu:>7.1f} {busy:>6.2f}"
         )
-    (one, one_cpu), (two, _) = medians["runner, 1 worker"], medians["runner, 2 workers"]
-    cores = os.cpu_count() or 1
+    (one, one_busy), (two, _) = medians["runner, 1 worker"], medians["runner, 2 workers"]
     print(f"speed-up 1 -> 2 workers: {one / two:.2f}x")
     print(
-        f"  (the 1-worker run already keeps {one_cpu / one:.2f} cores busy: fetch, clean-up and"
-        f" the sandbox run beside its notebooks, so on {cores} cores no number of workers can"
-        f" be more than {cores * one / one_cpu:.2f}x faster than it)"
+        f"  (the 1-worker run already keeps {one_busy:.2f} cores busy: fetch, clean-up and the"
+        f" sandbox run beside its notebooks. If more workers do no less CPU work, {cores}"
+        f" cores can finish it at most {cores / one_busy:.2f}x faster than it)"
     )
 
 
