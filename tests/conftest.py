@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from typing import Any
+
 import pytest
 
 # Fixed data for every test: the sandbox's history ends with END_MONTH; MONTH is a full past month.
@@ -9,6 +13,20 @@ END_MONTH = "2026-10"
 MONTH = "2026-09"
 SEED = 7
 SECRET = "test-secret-Zq8f3K1vX9"  # grepped for in every output file and log: must never appear
+
+# Runs ``argv`` with SIGINT at its default, as a terminal gives it: a suite started in the
+# background by a non-interactive shell inherits SIGINT *ignored*, and Python then never
+# turns Ctrl-C into KeyboardInterrupt, so a test that sends SIGINT would wait in vain.
+_WITH_DEFAULT_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def popen_interruptible(argv: list[str], **kwargs: Any) -> subprocess.Popen:
+    """``subprocess.Popen(argv)`` that a SIGINT from the test stops, whatever the suite
+    inherited (the executable is exec'd in place: ``proc.pid`` is its pid)."""
+    return subprocess.Popen([sys.executable, "-c", _WITH_DEFAULT_SIGINT, *argv], **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from conftest import END_MONTH, MONTH, SECRET, SEED
+from conftest import END_MONTH, MONTH, SECRET, SEED, popen_interruptible
 
 from portal_reports.dates import current_month, month_range, shift_month
 from portal_reports.errors import ConfigError
@@ -1066,7 +1066,7 @@ def cli_path() -> str:
 
 def test_cli_sandbox_serves_until_interrupted():
     env = {**os.environ, "PORTAL_SANDBOX_END_MONTH": END_MONTH}
-    proc = subprocess.Popen(
+    proc = popen_interruptible(
         [
             cli_path(),
             "sandbox",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import END_MONTH, MONTH, SECRET, SEED
+from conftest import END_MONTH, MONTH, SECRET, SEED, popen_interruptible
 
 from portal_reports.dates import month_range
 from portal_reports.sandbox import Sandbox
@@ -193,7 +193,7 @@ def test_cli_sandbox_strict():
     cli = str(Path(sys.executable).with_name("portal-reports"))
     env = {**os.environ, "PORTAL_SANDBOX_END_MONTH": END_MONTH}
     command = [cli, "sandbox", "--strict", "--port", "0", "--months", "1", "--scale", "0.05"]
-    proc = subprocess.Popen(
+    proc = popen_interruptible(
         [*command, "--secret", SECRET],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
