@@ -114,6 +114,9 @@ def test_a_kernel_killed_in_the_middle_of_a_cell_fails_that_report_only(warm):
     started = time.monotonic()
     dead = warm(_job("dies", "print('before')", "import os; os.kill(os.getpid(), 9)", "1"))
     assert dead.failure is not None and dead.failure["ename"] == "DeadKernelError"
+    assert dead.failure["cell_index"] == 2  # after papermill's parameters and print('before')
+    assert dead.failure["cell"] == 3  # In [3]: named in the error, as any failing cell is
+    assert _outputs(dead)[0] == "before"  # the kept notebook has what ran before the death
     assert time.monotonic() - started < 30 and dead.notebook
     after = warm(_job("after", "print('fine')"))
     assert after.failure is None and _outputs(after) == ["fine"]

@@ -129,6 +129,7 @@ def _cell_timeout() -> int:
 
 def _register_engine() -> None:
     """Register papermill's ``portal-warm`` engine: papermill's client on a live kernel."""
+    from nbclient.exceptions import DeadKernelError
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
@@ -164,6 +165,9 @@ def _register_engine() -> None:
             client.kc = _async_client(km)
             try:
                 return client.execute()
+            except DeadKernelError as exc:  # papermill saves nothing then: keep what ran
+                exc.notebook = nb_man.nb
+                raise
             finally:
                 if client.kc is not None:
                     client.kc.stop_channels()
@@ -347,6 +351,24 @@ def _quiet() -> None:
 # --------------------------------------------------------------------------- the job
 
 
+def _running_cell(executed: Path) -> dict[str, int | None]:
+    """The cell a dead kernel was running: the last one papermill started, in the executed
+    notebook. ``cell`` is its execution count, or the next count after the cells before it
+    when the kernel died before announcing one; both are None when no cell had started."""
+    import nbformat
+
+    cells = nbformat.read(str(executed), as_version=4).cells
+    started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")]
+    if not started:
+        return {"cell": None, "cell_index": None}
+    index = started[-1]
+    count = cells[index].get("execution_count")
+    if count is None:
+        before = [c.get("execution_count") or 0 for c in cells[:index]]
+        count = max(before, default=0) + 1
+    return {"cell": count, "cell_index": index}
+
+
 def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
     """Execute ``job`` (papermill), export it (HTML rendered once for all formats) and return
     the files as bytes. A failing notebook is a result with ``failure``, not an exception."""
@@ -393,12 +415,19 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
                 "ename": exc.ename,
                 "evalue": str(exc.evalue).splitlines()[0] if exc.evalue else "",
             }
-        except DeadKernelError:  # killed (out of memory, a crash in C): this report fails
+        except DeadKernelError as exc:  # killed (out of memory, a crash in C): this report fails
             if kernel is not None:
                 kernel.shutdown()  # the next job starts a new one
-            result.failure = {"cell": None, "ename": "DeadKernelError", "evalue": "the kernel died"}
-            if not executed.is_file():
+            ran = getattr(exc, "notebook", None)  # the warm engine keeps the outputs so far
+            if ran is not None:
+                nbformat.write(ran, str(executed))
+            elif not executed.is_file():
                 executed.write_text(job.notebook, encoding="utf-8")
+            result.failure = {
+                **_running_cell(executed),
+                "ename": "DeadKernelError",
+                "evalue": "the kernel died",
+            }
         except BaseException:
             if kernel is not None:  # dead, or a cell still running: the next job starts afresh
                 kernel.shutdown()
