@@ -38,6 +38,17 @@ def sandbox():
         yield sb
 
 
+@pytest.fixture(scope="module")
+def month_data(sandbox):
+    """acme-dental's MONTH (New York, no customers.toml), fetched once per test module over
+    real HTTP from the shared sandbox."""
+    from portal_reports.data.month import fetch_month
+    from portal_reports.portal.client import PortalClient
+
+    with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
+        return fetch_month(MONTH, "acme-dental", client=client)
+
+
 @pytest.fixture
 def fresh_sandbox():
     """A private sandbox for tests that change data or inject faults."""

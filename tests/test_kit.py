@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from conftest import MONTH, SECRET
-
-from portal_reports.data.month import fetch_month
 from portal_reports.reports.kit import LAB_MARKER, LAB_SCOPE, _lab_header, scoped_css
-
-
-@pytest.fixture(scope="module")
-def month_data(sandbox):
-    from portal_reports.portal.client import PortalClient
-
-    with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
-        return fetch_month(MONTH, "acme-dental", client=client)
 
 
 def test_report_styles_never_reach_labs_own_interface_or_other_notebooks():

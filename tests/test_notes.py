@@ -10,9 +10,7 @@ import sys
 import pytest
 from conftest import MONTH, SECRET
 
-from portal_reports.data.month import fetch_month
 from portal_reports.errors import ConfigError
-from portal_reports.portal.client import PortalClient
 from portal_reports.reports.format import fmt_int, fmt_money
 from portal_reports.reports.notes import load_note, note_path, placeholders
 
@@ -24,12 +22,6 @@ conversations and found {{ leads_total }} leads ({{ leads_change }}).
 
 <script>alert(1)</script>
 """
-
-
-@pytest.fixture(scope="module")
-def month_data(sandbox):
-    with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
-        return fetch_month(MONTH, "acme-dental", client)
 
 
 def write_note(root, text: str, customer: str = "acme-dental"):

@@ -5,22 +5,11 @@ from __future__ import annotations
 import io
 import sys
 
-import pytest
-from conftest import MONTH, SECRET
 from matplotlib.figure import Figure
 from PIL import Image
 from test_metrics import _info, _month
 
-from portal_reports.data.month import fetch_month
 from portal_reports.reports import charts
-
-
-@pytest.fixture(scope="module")
-def month_data(sandbox):
-    from portal_reports.portal.client import PortalClient
-
-    with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
-        return fetch_month(MONTH, "acme-dental", client=client)
 
 
 def _check_labelled(name: str, fig: Figure) -> None:

@@ -12,21 +12,12 @@ import textwrap
 
 import pypdf
 import pytest
-from conftest import MONTH, SECRET
 from fontTools.ttLib import TTFont
 from matplotlib.figure import Figure
 
-from portal_reports.data.month import fetch_month
-from portal_reports.portal.client import PortalClient
 from portal_reports.reports import charts, svgfont
 
 GLYPH_OUTLINE = re.compile(r'<use xlink:href="#DejaVuSans')
-
-
-@pytest.fixture(scope="module")
-def month_data(sandbox):
-    with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
-        return fetch_month(MONTH, "acme-dental", client=client)
 
 
 def _labelled(label: str) -> Figure:
