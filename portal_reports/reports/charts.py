@@ -67,7 +67,6 @@ STYLE: dict[str, Any] = {
     "ytick.color": "#444444",
     "legend.fontsize": 8.5,
     "legend.frameon": False,
-    "svg.fonttype": "none",  # text stays text, in the font svgfont embeds (see figure_svg)
     "text.usetex": False,  # Portal text is never handed to LaTeX
 }
 # metric -> (panel title, axis unit, formatter); English msgids, translated when drawn
