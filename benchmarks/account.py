@@ -46,13 +46,13 @@ from fetch import naive_fetch  # the same loop, from the sibling benchmark
 
 from portal_reports.dates import format_utc, month_range
 from portal_reports.portal.client import PortalClient
+from portal_reports.portal.paging import SESSIONS_PATH
 from portal_reports.sandbox import Sandbox
 
 BIN = Path(sys.executable).parent
 MONTH = "2026-10"
 SEED = 7
 MONTHS = 2  # the reported month and the one before it (the reports compare with it)
-SESSIONS_PATH = "/api/v1/bff/sessions"
 LIMIT_MIB = 1024
 POLL_SECONDS = 0.1
 HELPER_MIB = 64  # "other" processes below this are folded into one line
@@ -97,7 +97,7 @@ def machine_ticks() -> tuple[int, int]:
 # --------------------------------------------------------------------------- /proc
 
 
-def _stat(pid: int) -> tuple[int, int, float] | None:
+def proc_stat(pid: int) -> tuple[int, int, float] | None:
     """(ppid, start time in ticks, CPU seconds) of ``pid``, or None if it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -134,7 +134,7 @@ def descendants(root: int) -> dict[int, tuple[int, int]]:
     stats: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            stat = _stat(int(entry.name))
+            stat = proc_stat(int(entry.name))
             if stat:
                 children.setdefault(stat[0], []).append(int(entry.name))
                 stats[int(entry.name)] = stat[:2]
@@ -169,7 +169,7 @@ class Proc:
         return "other"
 
     def alive(self) -> bool:
-        stat = _stat(self.pid)
+        stat = proc_stat(self.pid)
         return stat is not None and stat[1] == self.start
 
 
@@ -279,7 +279,7 @@ class Server:
     log: str
 
     def cpu_seconds(self) -> float:
-        stat = _stat(self.pid)
+        stat = proc_stat(self.pid)
         return stat[2] if stat else float("nan")
 
 

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
+from account import proc_stat  # the sibling benchmark's /proc reader
+
 from portal_reports.publish import executors, export, worker
 from portal_reports.publish.jobs import JobResult, ReportJob
 from portal_reports.publish.runner import run_reports
@@ -82,9 +84,8 @@ def _kernel_cpu() -> float:
     process = getattr(getattr(kernel.km, "provisioner", None), "process", None)
     if process is None:
         return 0.0
-    with open(f"/proc/{process.pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stat = proc_stat(process.pid)
+    return stat[2] if stat else 0.0
 
 
 class Timer:
