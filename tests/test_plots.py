@@ -82,5 +82,6 @@ def test_month_ticks_never_put_two_years_side_by_side():
     ticks = charts._month_ticks  # in the default (English) language
     assert ticks(["2025-10", "2025-11", "2025-12", "2026-01"]) == ["O\n2025", "N", "D", "J\n2026"]
     assert ticks(["2025-12", "2026-01", "2026-02"]) == ["D", "J\n2026", "F"]
+    assert ticks(["2025-11", "2025-12", "2026-01"]) == ["N", "D", "J\n2026"]
     assert ticks(["2026-01", "2026-02"]) == ["J\n2026", "F"]
     assert ticks(["2025-12"]) == ["D\n2025"]

@@ -496,14 +496,20 @@ def asr_by_day(data: MonthData) -> Figure:
     return fig
 
 
+#: Fewest ticks between the first month and the next January for both to carry a year:
+#: "2025" is about 2.3 ticks wide in the narrowest (three-panel) trend chart.
+_YEAR_GAP = 3
+
+
 def _month_ticks(months: Sequence[str]) -> list[str]:
     """``J``, ``F``, ... with the year under each January and under the first month, unless
-    a January follows right after it (two years side by side would run into each other)."""
+    a January follows too closely (two years side by side would run into each other)."""
+    january = next((i for i, month in enumerate(months) if month.endswith("-01")), None)
     labels = []
     for i, month in enumerate(months):
         year, mon = month.split("-")
         initial = month_label(month)[0]
-        first = i == 0 and not (len(months) > 1 and months[1].endswith("-01"))
+        first = i == 0 and (january is None or january >= _YEAR_GAP)
         labels.append(f"{initial}\n{year}" if first or mon == "01" else initial)
     return labels
 
