@@ -108,6 +108,15 @@ def test_manifest_lists_every_output_with_its_hash(run):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["generated_at"])
 
 
+def test_key_chart_is_the_months_sessions_and_leads(run):
+    """chart.png (drawn on a worker) is the key chart of the month data saved beside it."""
+    from portal_reports.data.month import MonthData
+    from portal_reports.reports.charts import key_chart_bytes
+
+    data = MonthData.load(run["dir"] / "data.json")
+    assert (run["dir"] / "chart.png").read_bytes() == key_chart_bytes(data)
+
+
 def sha256_of_data(run_dir: Path) -> str:
     from portal_reports.data.month import load_month
 

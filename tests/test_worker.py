@@ -120,3 +120,21 @@ def test_a_kernel_killed_in_the_middle_of_a_cell_fails_that_report_only(warm):
     assert time.monotonic() - started < 30 and dead.notebook
     after = warm(_job("after", "print('fine')"))
     assert after.failure is None and _outputs(after) == ["fine"]
+
+
+def test_the_job_asked_for_it_draws_the_key_chart_from_the_data_it_carries(warm, month_data):
+    """One job per customer-month draws chart.png on the worker, from the month data that
+    travels with the job, so the machine running the batch does not draw every customer's."""
+    from dataclasses import replace
+
+    from portal_reports.reports.charts import key_chart_bytes
+
+    files = month_data.files()
+    job = replace(_job("k", "1"), data=files, data_name="data.json", key_chart=True)
+    drawn = warm(job)
+    assert drawn.key_chart == key_chart_bytes(month_data)  # the same picture, byte for byte
+    assert drawn.key_chart.startswith(b"\x89PNG")
+    assert warm(replace(job, key_chart=False)).key_chart is None
+    # data it cannot read: no chart, and the report itself is not failed for it
+    broken = warm(replace(job, data={**files, "data.json": b"{"}))
+    assert broken.key_chart is None and broken.failure is None

@@ -82,11 +82,17 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: Any = None
+        self._used = False  # a job was submitted
 
     def __enter__(self) -> LocalExecutor:
-        return self  # workers start with the first job: an up-to-date batch starts none
+        return self  # workers start with start() or the first job: an up-to-date batch starts none
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the workers and their warm kernels now, before the first job is ready: the
+        runner calls it when some customer-month has work for certain, so the start-up
+        overlaps the first fetches."""
+        if self._pool is not None:
+            return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -101,8 +107,8 @@ class LocalExecutor:
 
     def submit(self, job: ReportJob) -> Any:
         """Queue ``job``; returns a future of its :class:`JobResult`."""
-        if self._pool is None:
-            self._start()
+        self.start()
+        self._used = True
         return self._pool.submit(execute_job, job, self.name)
 
     def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
@@ -114,10 +120,11 @@ class LocalExecutor:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if exc_type is None:
+        if exc_type is None and self._used:
             pool.shutdown(wait=True)
             return
-        # an error or an interrupt: nothing may go on writing after we are gone
+        # an error, an interrupt, or workers started for jobs that never came (every fetch
+        # failed): nothing may go on writing after we are gone, nor wait for a warm-up
         processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
@@ -162,6 +169,9 @@ class DaskExecutor:
             where = self.scheduler or "a LocalCluster"
             raise ConfigError(f"cannot connect to the Dask scheduler {where}: {exc}") from None
         return self
+
+    def start(self) -> None:
+        """Nothing to do: the cluster is up once the client has connected."""
 
     def submit(self, job: ReportJob) -> Any:
         return self._client.submit(execute_job, job, self.name, key=job.key, pure=False)

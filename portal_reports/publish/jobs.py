@@ -25,6 +25,7 @@ class ReportJob:
     formats: tuple[str, ...]
     metadata: dict[str, Any]  # nb.metadata["portal_reports"]: header, provenance
     parameters: dict[str, Any] = field(default_factory=dict)
+    key_chart: bool = False  # also draw the customer-month's key chart (one job per month)
 
     @property
     def key(self) -> str:
@@ -42,6 +43,7 @@ class JobResult:
     notebook: bytes
     files: dict[str, bytes] = field(default_factory=dict)  # format -> bytes
     failure: dict[str, Any] | None = None  # cell, ename, evalue
+    key_chart: bytes | None = None  # chart.png, when the job was asked for it and drew it
     seconds: float = 0.0
     worker: str = ""
     executor: str = ""

@@ -32,7 +32,6 @@ from typing import Any
 from .. import __version__
 from .._io import (
     FolderLock,
-    atomic_path,
     atomic_write,
     check_writable_dir,
     remove_stale_temp_files,
@@ -48,7 +47,7 @@ from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
 from .jobs import JobResult, ReportJob
-from .manifest import FailedReport, Manifest, OutputFile, Period
+from .manifest import MANIFEST, FailedReport, Manifest, OutputFile, Period
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
 ALL_CUSTOMERS_DIR = "all"
@@ -332,6 +331,7 @@ class _Pending:
     provenance: dict[str, Any] = field(default_factory=dict)
     inputs: str = ""
     waiting: int = 0
+    key_chart: bytes | None = None  # chart.png as a worker drew it
 
 
 def run_reports(
@@ -494,10 +494,13 @@ def _batch(
                     "note_html": (data.note or {}).get("html"),
                 },
                 parameters={"month": month, "customer_id": customer},
+                key_chart=report is chosen[0],  # one job of the month draws it, on a worker
             )
             futures[pool.submit(job)] = item
             item.waiting += 1
 
+    if force or any(not (item.run.directory / MANIFEST).is_file() for item in pending.values()):
+        pool.start()  # some customer-month has work for certain: warm up while data comes
     try:
         with ThreadPoolExecutor(max_workers=fetch_concurrency) as fetchers:
             fetching = {fetchers.submit(fetch, item): item for item in pending.values()}
@@ -544,6 +547,7 @@ def _collect(future: Any, item: _Pending, formats: Sequence[str]) -> ReportOutco
         message = text if isinstance(exc, PortalError) else f"{type(exc).__name__}: {text}"
         return ReportOutcome(run.customer, _report_of(future, item), False, 0.0, message=message)
     atomic_write(run.directory / f"{result.report}.ipynb", result.notebook)
+    item.key_chart = item.key_chart or result.key_chart
     if result.failure:
         for fmt in FORMATS:  # no stale HTML/PDF from an earlier run may pass for this one
             (run.directory / f"{result.report}.{fmt}").unlink(missing_ok=True)
@@ -575,14 +579,13 @@ def _report_of(future: Any, item: _Pending) -> str:
 
 def _finish(item: _Pending, chosen: Sequence[Report], executor: str) -> None:
     """Chart and manifest once every report of a customer-month is done."""
-    from ..reports.charts import key_chart_png
+    from ..reports.charts import key_chart_bytes
 
     run = item.run
     rank = {r.name: i for i, r in enumerate(chosen)}
     run.outcomes.sort(key=lambda o: rank.get(o.report, len(rank)))
-    chart = run.directory / "chart.png"
-    with atomic_path(chart) as tmp:
-        key_chart_png(item.data, tmp)
+    chart = atomic_write(run.directory / "chart.png", item.key_chart or key_chart_bytes(item.data))
+    item.key_chart = None
     extra = [{"report": "chart", "format": "png", "path": chart.name}]
     extra += _write_logo(item.data, run.directory)
     execution = {

@@ -330,8 +330,22 @@ def prewarm() -> str:
     from .export import _html_exporter  # nbconvert, WeasyPrint and fonts, once per worker
 
     _html_exporter()  # the report template compiled before the first job
+    import portal_reports.reports.charts  # noqa: F401  (matplotlib, for the key charts)
 
     return worker_name()
+
+
+def _key_chart(data_path: Path) -> bytes | None:
+    """The customer-month's key chart, drawn here rather than on the machine that runs the
+    batch, which would otherwise draw every customer's in turn. None when it cannot be drawn:
+    the runner then draws it itself and reports what went wrong."""
+    from ..data.month import MonthData
+    from ..reports.charts import key_chart_bytes
+
+    try:
+        return key_chart_bytes(MonthData.load(data_path))
+    except Exception:
+        return None
 
 
 def shutdown() -> None:
@@ -441,6 +455,8 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
         result.notebook = nbformat.writes(nb).encode("utf-8")
         if result.failure is None:
             result.files = render_formats(nb, job.formats, job.report, base=work)
+        if job.key_chart:
+            result.key_chart = _key_chart(work / job.data_name)
     result.seconds = time.perf_counter() - started
     result.worker = worker_name()
     return result

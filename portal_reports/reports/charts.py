@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from .._io import atomic_path
+from .._io import atomic_write
 from ..i18n import N_, _, current, month_label
 from .figures import channel_name, daily_series, summary_value
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
@@ -638,16 +638,20 @@ def all_figures(data: MonthData) -> dict[str, Figure]:
 # --------------------------------------------------------------------------- output
 
 
-def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150) -> Path:
-    """Write the month's key chart (sessions and leads by day) as a PNG, atomically, in the
-    customer's language."""
+def key_chart_bytes(data: MonthData, dpi: int = 150) -> bytes:
+    """The month's key chart (sessions and leads by day) as PNG bytes, in the customer's
+    language: the picture at the top of the report email."""
     from ..i18n import using
 
+    buf = io.BytesIO()
     with using(data.language):
-        fig = sessions_leads_by_day(data)
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
-    return Path(path)
+        sessions_leads_by_day(data).savefig(buf, format="png", dpi=dpi, facecolor="white")
+    return buf.getvalue()
+
+
+def key_chart_png(data: MonthData, path: str | os.PathLike[str], dpi: int = 150) -> Path:
+    """Write :func:`key_chart_bytes` to ``path``, atomically."""
+    return atomic_write(path, key_chart_bytes(data, dpi))
 
 
 #: How report SVGs are written: stable element ids (the same data gives the same bytes) and
