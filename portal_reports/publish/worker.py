@@ -219,12 +219,13 @@ class WarmKernel:
         self.kc: Any = None
         self._cleaning: str | None = None  # msg_id of a clean-up the kernel may still be running
 
-    def ensure(self) -> Any:
-        """The running kernel manager, starting (or replacing a dead) kernel as needed."""
+    def launch(self) -> None:
+        """Start the kernel process (replacing a dead one) without waiting for it to boot:
+        the worker warms its own libraries meanwhile; :meth:`ensure` finishes the start."""
         from jupyter_client import KernelManager
 
         if self.km is not None and self.km.is_alive():
-            return self.km
+            return
         self.shutdown()
         km = KernelManager(kernel_name=KERNEL)
         km.start_kernel(
@@ -234,13 +235,24 @@ class WarmKernel:
             stderr=subprocess.DEVNULL,
         )
         self.km = km
-        self.kc = km.client()
+
+    def ensure(self) -> Any:
+        """The running kernel manager, ready and warm, starting (or replacing a dead) kernel
+        as needed."""
+        self.launch()
+        if self.kc is not None:
+            return self.km
+        self.kc = self.km.client()
         self.kc.allow_stdin = False
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=120)  # once per kernel: it waits for IOPub to go quiet
-        self.run(_PREWARM)
+        try:
+            self.kc.wait_for_ready(timeout=120)  # once per kernel: waits for IOPub to go quiet
+            self.run(_PREWARM)
+        except BaseException:
+            self.shutdown()  # a kernel that did not warm up is not kept
+            raise
         self.clean()
-        return km
+        return self.km
 
     def run(self, code: str, timeout: float = 120) -> None:
         """Execute ``code`` on the kernel (raises RuntimeError if it fails)."""
@@ -324,15 +336,34 @@ def prewarm() -> str:
 
     _quiet()
     remove_stale_temp_dirs(JOB_PREFIX)  # job folders of workers that were killed
-    if _warm_enabled():
+    kernel = _kernel() if _warm_enabled() else None
+    if kernel is not None:
         _register_engine()
-        _kernel().ensure()
-    from .export import _html_exporter  # nbconvert, WeasyPrint and fonts, once per worker
-
-    _html_exporter()  # the report template compiled before the first job
-    import portal_reports.reports.charts  # noqa: F401  (matplotlib, for the key charts)
-
+        kernel.launch()  # it boots while this process warms up below
+    _warm_exports()
+    if kernel is not None:
+        kernel.ensure()
     return worker_name()
+
+
+_WARM_SVG = "<svg xmlns=%22http://www.w3.org/2000/svg%22 width=%221%22 height=%221%22/>"
+
+
+def _warm_exports() -> None:
+    """What the first report would otherwise pay for in this process: the report template
+    compiled, WeasyPrint and its fonts loaded (one tiny PDF), matplotlib's font for the key
+    chart."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    from .export import _html_exporter, html_to_pdf
+
+    _html_exporter()
+    html_to_pdf(f'<p>.</p><img src="data:image/svg+xml,{_WARM_SVG}">')
+    fig = Figure(figsize=(1, 1))
+    fig.text(0.5, 0.5, ".")
+    fig.savefig(io.BytesIO(), format="png")
 
 
 def _key_chart(data_path: Path) -> bytes | None:
