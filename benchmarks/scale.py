@@ -134,7 +134,19 @@ def main() -> None:
             f" {cpu:>7.1f} {busy:>6.2f}"
         )
     (one, one_busy), (two, _) = medians["runner, 1 worker"], medians["runner, 2 workers"]
-    print(f"speed-up 1 -> 2 workers: {one / two:.2f}x")
+    pairs = [
+        w1 / w2
+        for (w1, _), (w2, _) in zip(
+            timings["runner, 1 worker"], timings["runner, 2 workers"], strict=True
+        )
+    ]
+    print(
+        f"speed-up 1 -> 2 workers: {one / two:.2f}x"
+        f" (each repeat, its 1-worker run over its 2-worker run: "
+        f"{', '.join(f'{p:.2f}x' for p in pairs)})"
+    )
+    for name, runs in timings.items():
+        print(f"  {name} runs, seconds: {', '.join(f'{w:.1f}' for w, _ in runs)}")
     print(
         f"  (the 1-worker run already keeps {one_busy:.2f} cores busy: fetch, clean-up and the"
         f" sandbox run beside its notebooks. If more workers do no less CPU work, {cores}"

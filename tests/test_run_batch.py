@@ -119,6 +119,42 @@ def test_a_killed_run_leaves_no_process_and_resumes(tmp_path, env, how):
         assert manifest["status"] == "ok"
 
 
+def _tree_while_running(proc: subprocess.Popen[str]) -> tuple[set[int], list[bytes]]:
+    """Every process seen below ``proc`` until it exits, and their command lines."""
+    seen: set[int] = set()
+    cmdlines: list[bytes] = []
+    while proc.poll() is None:
+        for pid in descendants(proc.pid) - seen:
+            seen.add(pid)
+            with contextlib.suppress(OSError):
+                cmdlines.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+        time.sleep(0.05)
+    return seen, cmdlines
+
+
+@pytest.mark.slow
+def test_workers_start_only_when_there_is_work_and_never_outlive_the_run(tmp_path, env):
+    """Workers start before the first fetch ends when a customer-month has no manifest yet;
+    an up-to-date re-run starts none; workers whose jobs never came (every fetch failed) are
+    stopped with the run, not left behind or waited for."""
+    out = tmp_path / "reports"
+    first = start_run(out, env, CUSTOMER)
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    again = start_run(out, env, CUSTOMER)
+    _, cmdlines = _tree_while_running(again)
+    assert again.returncode == 0 and "up to date" in again.communicate()[0]
+    assert not [c for c in cmdlines if b"spawn_main" in c or b"ipykernel" in c]
+    unknown = start_run(tmp_path / "other", env, "no-such-customer")
+    started = time.monotonic()
+    tree, _ = _tree_while_running(unknown)
+    assert unknown.returncode != 0 and time.monotonic() - started < 30
+    deadline = time.monotonic() + 8
+    while alive(tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(tree), "worker or kernel processes outlived the run"
+
+
 @pytest.mark.parametrize("bad", ["../../escaped", "/tmp/escaped", ".hidden", "a/b", "x\ty"])
 def test_customer_ids_cannot_leave_the_output_folder(tmp_path, env, sandbox, bad):
     before = len(sandbox.requests)

@@ -368,8 +368,8 @@ def _warm_exports() -> None:
 
 def _key_chart(data_path: Path) -> bytes | None:
     """The customer-month's key chart, drawn here rather than on the machine that runs the
-    batch, which would otherwise draw every customer's in turn. None when it cannot be drawn:
-    the runner then draws it itself and reports what went wrong."""
+    batch, which would otherwise draw every customer's in turn. None when it cannot be drawn
+    here: the runner then draws it itself."""
     from ..data.month import MonthData
     from ..reports.charts import key_chart_bytes
 
