@@ -147,8 +147,9 @@ def test_workers_start_only_when_there_is_work_and_never_outlive_the_run(tmp_pat
     assert not [c for c in cmdlines if b"spawn_main" in c or b"ipykernel" in c]
     unknown = start_run(tmp_path / "other", env, "no-such-customer")
     started = time.monotonic()
-    tree, _ = _tree_while_running(unknown)
+    tree, cmdlines = _tree_while_running(unknown)
     assert unknown.returncode != 0 and time.monotonic() - started < 30
+    assert [c for c in cmdlines if b"spawn_main" in c]  # started early: no manifest there yet
     deadline = time.monotonic() + 8
     while alive(tree) and time.monotonic() < deadline:
         time.sleep(0.2)

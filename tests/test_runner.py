@@ -109,12 +109,75 @@ def test_manifest_lists_every_output_with_its_hash(run):
 
 
 def test_key_chart_is_the_months_sessions_and_leads(run):
-    """chart.png (drawn on a worker) is the key chart of the month data saved beside it."""
+    """chart.png is the key chart of the month data saved beside it."""
     from portal_reports.data.month import MonthData
     from portal_reports.reports.charts import key_chart_bytes
 
     data = MonthData.load(run["dir"] / "data.json")
     assert (run["dir"] / "chart.png").read_bytes() == key_chart_bytes(data)
+
+
+class _Answering:
+    """An executor that answers each job at once with what ``reply`` makes of it (the
+    runner's side of the contract: which jobs ask for the key chart, what it writes)."""
+
+    name = "answering"
+
+    def __init__(self, reply):
+        self.jobs, self.reply = [], reply
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def start(self):
+        return None
+
+    def submit(self, job):
+        from concurrent.futures import Future
+
+        from portal_reports.publish.jobs import JobResult
+
+        self.jobs.append(job)
+        future = Future()
+        result = JobResult(
+            job.key, job.report, job.customer, b"{}", dict.fromkeys(job.formats, b"x")
+        )
+        result.key_chart = self.reply(job)
+        future.set_result(result)
+        return future
+
+    def as_completed(self, futures):
+        return iter(list(futures))
+
+
+@pytest.mark.parametrize("drawn", [b"\x89PNG drawn on the worker", None])
+def test_one_job_per_month_draws_the_key_chart_and_the_runner_keeps_it(
+    sandbox, tmp_path, monkeypatch, drawn
+):
+    """Exactly one job of each customer-month asks for the key chart; what the worker drew is
+    written as chart.png byte for byte; when no worker drew one, the runner draws it."""
+    from portal_reports.data.month import MonthData
+    from portal_reports.portal.client import PortalClient
+    from portal_reports.publish import executors
+    from portal_reports.publish.runner import run_reports
+    from portal_reports.reports.charts import key_chart_bytes
+
+    pool = _Answering(lambda job: drawn if job.key_chart else b"not asked for")
+    monkeypatch.setattr(executors, "make_executor", lambda *a, **k: pool)
+    customers = [CUSTOMER, "bistro-ca-va"]
+    with PortalClient(base_url=sandbox.url, secret=SECRET, progress=False) as client:
+        runs = run_reports(MONTH, customers, out_dir=tmp_path, formats="html", client=client)
+    assert all(r.ok for r in runs)
+    asking = sorted((j.customer, j.report) for j in pool.jobs if j.key_chart)
+    assert asking == sorted((c, REPORTS[0]) for c in customers)  # fetches finish in any order
+    for customer in customers:
+        folder = tmp_path / MONTH / customer
+        chart = (folder / "chart.png").read_bytes()
+        expected = drawn or key_chart_bytes(MonthData.load(folder / "data.json"))
+        assert chart == expected
 
 
 def sha256_of_data(run_dir: Path) -> str:

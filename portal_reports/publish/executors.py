@@ -82,7 +82,6 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: Any = None
-        self._used = False  # a job was submitted
 
     def __enter__(self) -> LocalExecutor:
         return self  # workers start with start() or the first job: an up-to-date batch starts none
@@ -108,7 +107,6 @@ class LocalExecutor:
     def submit(self, job: ReportJob) -> Any:
         """Queue ``job``; returns a future of its :class:`JobResult`."""
         self.start()
-        self._used = True
         return self._pool.submit(execute_job, job, self.name)
 
     def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
@@ -120,11 +118,10 @@ class LocalExecutor:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if exc_type is None and self._used:
-            pool.shutdown(wait=True)
+        if exc_type is None:  # done, or no job ever came (every fetch failed): the workers
+            pool.shutdown(wait=True)  # finish their warm-up and stop their kernels themselves
             return
-        # an error, an interrupt, or workers started for jobs that never came (every fetch
-        # failed): nothing may go on writing after we are gone, nor wait for a warm-up
+        # an error or an interrupt: nothing may go on writing after we are gone
         processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:

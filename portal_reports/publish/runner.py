@@ -332,6 +332,7 @@ class _Pending:
     inputs: str = ""
     waiting: int = 0
     key_chart: bytes | None = None  # chart.png as a worker drew it
+    key_chart_report: str = ""  # the report whose job was asked to draw it
 
 
 def run_reports(
@@ -465,6 +466,7 @@ def _batch(
                 notify(outcome)
             return
         data.save(run.directory / DATA_FILE)
+        item.key_chart_report = chosen[0].name
         data_files = data.files()
         generated = format_utc(datetime.now(UTC))
         brand = _brand_metadata(data)
@@ -494,14 +496,14 @@ def _batch(
                     "note_html": (data.note or {}).get("html"),
                 },
                 parameters={"month": month, "customer_id": customer},
-                key_chart=report is chosen[0],  # one job of the month draws it, on a worker
+                key_chart=report.name == item.key_chart_report,  # one job draws it, on a worker
             )
             futures[pool.submit(job)] = item
             item.waiting += 1
 
-    if force or any(not (item.run.directory / MANIFEST).is_file() for item in pending.values()):
-        pool.start()  # some customer-month has work for certain: warm up while data comes
     try:
+        if force or any(not (i.run.directory / MANIFEST).is_file() for i in pending.values()):
+            pool.start()  # some customer-month has work for certain: warm up while data comes
         with ThreadPoolExecutor(max_workers=fetch_concurrency) as fetchers:
             fetching = {fetchers.submit(fetch, item): item for item in pending.values()}
             while fetching:
@@ -547,7 +549,8 @@ def _collect(future: Any, item: _Pending, formats: Sequence[str]) -> ReportOutco
         message = text if isinstance(exc, PortalError) else f"{type(exc).__name__}: {text}"
         return ReportOutcome(run.customer, _report_of(future, item), False, 0.0, message=message)
     atomic_write(run.directory / f"{result.report}.ipynb", result.notebook)
-    item.key_chart = item.key_chart or result.key_chart
+    if result.report == item.key_chart_report and result.key_chart is not None:
+        item.key_chart = result.key_chart
     if result.failure:
         for fmt in FORMATS:  # no stale HTML/PDF from an earlier run may pass for this one
             (run.directory / f"{result.report}.{fmt}").unlink(missing_ok=True)

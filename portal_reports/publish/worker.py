@@ -242,10 +242,10 @@ class WarmKernel:
         self.launch()
         if self.kc is not None:
             return self.km
-        self.kc = self.km.client()
-        self.kc.allow_stdin = False
-        self.kc.start_channels()
         try:
+            self.kc = self.km.client()  # set means ready and warm, once this block is through
+            self.kc.allow_stdin = False
+            self.kc.start_channels()
             self.kc.wait_for_ready(timeout=120)  # once per kernel: waits for IOPub to go quiet
             self.run(_PREWARM)
         except BaseException:
@@ -340,9 +340,11 @@ def prewarm() -> str:
     if kernel is not None:
         _register_engine()
         kernel.launch()  # it boots while this process warms up below
-    _warm_exports()
-    if kernel is not None:
-        kernel.ensure()
+    try:
+        _warm_exports()
+    finally:
+        if kernel is not None:
+            kernel.ensure()
     return worker_name()
 
 
@@ -374,9 +376,13 @@ def _key_chart(data_path: Path) -> bytes | None:
     from ..reports.charts import key_chart_bytes
 
     try:
-        return key_chart_bytes(MonthData.load(data_path))
+        with _CHARTS_LOCK:  # matplotlib's rcParams are global: one chart at a time per process
+            return key_chart_bytes(MonthData.load(data_path))
     except Exception:
         return None
+
+
+_CHARTS_LOCK = threading.Lock()  # a Dask worker may run several jobs in threads
 
 
 def shutdown() -> None:
