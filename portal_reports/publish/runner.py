@@ -332,7 +332,6 @@ class _Pending:
     inputs: str = ""
     waiting: int = 0
     key_chart: bytes | None = None  # chart.png as a worker drew it
-    key_chart_report: str = ""  # the report whose job was asked to draw it
 
 
 def run_reports(
@@ -466,7 +465,6 @@ def _batch(
                 notify(outcome)
             return
         data.save(run.directory / DATA_FILE)
-        item.key_chart_report = chosen[0].name
         data_files = data.files()
         generated = format_utc(datetime.now(UTC))
         brand = _brand_metadata(data)
@@ -496,7 +494,7 @@ def _batch(
                     "note_html": (data.note or {}).get("html"),
                 },
                 parameters={"month": month, "customer_id": customer},
-                key_chart=report.name == item.key_chart_report,  # one job draws it, on a worker
+                key_chart=report is chosen[0],  # one job of the month draws it, on a worker
             )
             futures[pool.submit(job)] = item
             item.waiting += 1
@@ -526,7 +524,7 @@ def _batch(
             client.close()
     for future in pool.as_completed(list(futures)):
         item = futures[future]
-        outcome = _collect(future, item, formats)
+        outcome = _collect(future, item, formats, chosen[0].name)
         item.run.outcomes.append(outcome)
         notify(outcome)
         label = f"{item.run.customer or ALL_CUSTOMERS_DIR}/{outcome.report}"
@@ -539,8 +537,11 @@ def _batch(
             _finish(item, chosen, pool.name)
 
 
-def _collect(future: Any, item: _Pending, formats: Sequence[str]) -> ReportOutcome:
-    """Write one job's files (atomically) and describe what happened."""
+def _collect(
+    future: Any, item: _Pending, formats: Sequence[str], chart_report: str
+) -> ReportOutcome:
+    """Write one job's files (atomically) and describe what happened; the key chart is kept
+    from ``chart_report``'s job, the one asked to draw it."""
     run = item.run
     try:
         result: JobResult = future.result()
@@ -549,7 +550,7 @@ def _collect(future: Any, item: _Pending, formats: Sequence[str]) -> ReportOutco
         message = text if isinstance(exc, PortalError) else f"{type(exc).__name__}: {text}"
         return ReportOutcome(run.customer, _report_of(future, item), False, 0.0, message=message)
     atomic_write(run.directory / f"{result.report}.ipynb", result.notebook)
-    if result.report == item.key_chart_report and result.key_chart is not None:
+    if result.report == chart_report and result.key_chart is not None:
         item.key_chart = result.key_chart
     if result.failure:
         for fmt in FORMATS:  # no stale HTML/PDF from an earlier run may pass for this one

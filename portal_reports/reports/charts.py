@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from .._io import atomic_write
-from ..i18n import N_, _, current, month_label
+from ..i18n import N_, _, current, month_label, using
 from .figures import channel_name, daily_series, summary_value
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 from .svgfont import embed_font
@@ -641,8 +641,6 @@ def all_figures(data: MonthData) -> dict[str, Figure]:
 def key_chart_bytes(data: MonthData, dpi: int = 150) -> bytes:
     """The month's key chart (sessions and leads by day) as PNG bytes, in the customer's
     language: the picture at the top of the report email."""
-    from ..i18n import using
-
     buf = io.BytesIO()
     with using(data.language):
         sessions_leads_by_day(data).savefig(buf, format="png", dpi=dpi, facecolor="white")
