@@ -8,11 +8,24 @@ shows with what this server says, month by month.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A test server that prints no traceback when the client under test hangs up."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
 
 SECRET = "stub-secret-4Kq"
 CUSTOMER = "harbour-vet"
@@ -192,7 +205,7 @@ class StubPortal:
                     return self._send(200, {"groups": ["business"], "attributes": [attribute]})
                 return self._send(404, {"code": 404, "type": "Not Found", "reason": url.path})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

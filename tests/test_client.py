@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import END_MONTH, MONTH, SECRET, SEED
+from stub_portal import QuietHTTPServer
 
 from portal_reports.dates import format_utc, month_range
 from portal_reports.errors import (
@@ -237,7 +238,7 @@ class _OtherPortal:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

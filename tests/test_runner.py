@@ -359,3 +359,21 @@ def test_failing_notebook_is_reported_and_others_finish(sandbox_env, tmp_path, b
     assert manifest["status"] == "failed"
     assert [f["report"] for f in manifest["failed_reports"]] == ["asr"]
     assert {o["report"] for o in manifest["outputs"]} == {"leads", "revenue", "chart"}
+
+
+@pytest.mark.parametrize(
+    ("manifest", "work"),
+    [
+        (None, True),  # never run, or interrupted before the manifest
+        ("{not json", True),
+        (json.dumps({"status": "failed", "failed_reports": []}), True),
+        (json.dumps({"status": "ok", "failed_reports": [{"report": "asr"}]}), True),
+        (json.dumps({"status": "ok", "failed_reports": []}), False),  # maybe current: fetch tells
+    ],
+)
+def test_workers_start_early_for_months_that_failed_or_never_finished(tmp_path, manifest, work):
+    from portal_reports.publish.runner import _has_work
+
+    if manifest is not None:
+        (tmp_path / "manifest.json").write_text(manifest)
+    assert _has_work(tmp_path) is work

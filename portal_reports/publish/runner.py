@@ -47,7 +47,7 @@ from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
 from .jobs import JobResult, ReportJob
-from .manifest import MANIFEST, FailedReport, Manifest, OutputFile, Period
+from .manifest import FailedReport, Manifest, OutputFile, Period
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
 ALL_CUSTOMERS_DIR = "all"
@@ -238,6 +238,15 @@ def up_to_date(directory: Path, inputs: str) -> Manifest | None:
         if not path.is_file() or sha256_file(path) != output.sha256:
             return None
     return manifest
+
+
+def _has_work(directory: Path) -> bool:
+    """Whether the customer-month in ``directory`` needs its reports made, knowable before its
+    data is fetched: no readable manifest, or one of a run that failed."""
+    try:
+        return not Manifest.load(directory).ok
+    except PortalError:
+        return True
 
 
 def _brand_metadata(data: Any) -> dict[str, str]:
@@ -500,7 +509,7 @@ def _batch(
             item.waiting += 1
 
     try:
-        if force or any(not (i.run.directory / MANIFEST).is_file() for i in pending.values()):
+        if force or any(_has_work(i.run.directory) for i in pending.values()):
             pool.start()  # some customer-month has work for certain: warm up while data comes
         with ThreadPoolExecutor(max_workers=fetch_concurrency) as fetchers:
             fetching = {fetchers.submit(fetch, item): item for item in pending.values()}
