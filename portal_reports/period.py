@@ -108,7 +108,7 @@ class ReportMonth:
     def contains(self, instant: datetime | str) -> bool:
         """Whether an instant (aware, naive = UTC, or ISO text) falls in the month."""
         when = to_utc(instant)
-        return self.start_utc <= when <= self.end_utc
+        return self.start_utc <= when < self.shift(1).start_utc  # 23:59:59.5 is still in
 
     def shift(self, months: int) -> ReportMonth:
         """The month ``months`` later (earlier when negative), in the same zone."""

@@ -545,3 +545,29 @@ def test_attributes_frame_empty_and_sandbox(client):
     assert frame["id"].tolist() == [a["id"] for a in payload["attributes"]]
     assert set(frame["group"].dropna()) <= set(frame["group"].cat.categories)
     assert all(isinstance(v, list) for v in frame["possible_values"])
+
+
+@pytest.mark.parametrize(
+    ("created_at", "kept"),
+    [
+        ("2026-09-30T23:59:59Z", True),
+        ("2026-09-30T23:59:59.500Z", True),  # a server keeping milliseconds: still the month
+        ("2026-09-30T23:59:59.999999Z", True),
+        ("2026-10-01T00:00:00Z", False),
+        ("2026-09-01T00:00:00Z", True),
+        ("2026-08-31T23:59:59.999Z", False),
+    ],
+)
+def test_the_last_second_of_the_range_counts_whole(created_at, kept):
+    """The API's range ends at a whole second, inclusive: fractions of that second are in."""
+    from portal_reports.period import ReportMonth
+
+    month = ReportMonth.parse("2026-09")
+    start, end = month.range_utc
+    item = _random_item(random.Random(1), datetime(2026, 9, 15, tzinfo=UTC))
+    item["created_at"] = created_at
+    frame = sessions_frame([item], start=start, end=end)
+    assert (len(frame) == 1) is kept
+    dropped = [p for p in frame.attrs.get("problems", []) if "within the requested range" in p]
+    assert bool(dropped) is not kept
+    assert month.contains(created_at) is kept

@@ -536,3 +536,24 @@ def test_attributes_4xx_falls_back(sandbox):
 
         refused = client.for_customer("no-such-customer")
         assert _fetch_attributes(refused) == {"groups": [], "attributes": []}
+
+
+def test_attributes_rate_limited_past_the_retries_fail_the_month(fresh_sandbox):
+    """A 429 that outlasts the retries is an error, not "no attributes": the time zone
+    attribute may be what puts the month in the customer's zone (acme-dental is New York)."""
+    from portal_reports.errors import RateLimitError
+    from portal_reports.portal.client import PortalClient
+
+    fresh_sandbox.faults.add("429", count=10, path="/api/v1/bff/customer/attributes", retry_after=0)
+    with (
+        PortalClient(
+            base_url=fresh_sandbox.url,
+            secret=SECRET,
+            progress=False,
+            max_retries=1,
+            sleep=lambda s: None,
+        ) as client,
+        pytest.raises(RateLimitError),
+    ):
+        fetch_month(MONTH, CUSTOMER, client=client, settings=NO_CONFIG.settings_for(CUSTOMER))
+    assert fresh_sandbox.faults.served == 2  # the call and its one retry, then no session fetch

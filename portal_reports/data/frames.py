@@ -435,8 +435,9 @@ def _in_range(
     outside = np.asarray(created.isna())
     if start is not None:
         outside |= np.asarray(created < pd.Timestamp(start))
-    if end is not None:
-        outside |= np.asarray(created > pd.Timestamp(end))
+    if end is not None:  # the API's end is a whole second, inclusive: all of that second is in
+        after = pd.Timestamp(end).floor("s") + pd.Timedelta(seconds=1)
+        outside |= np.asarray(created >= after)
     if not outside.any():
         return items
     span = " to ".join(

@@ -28,7 +28,7 @@ from .._io import atomic_write
 from ..attributes.lookup import name_from_attributes
 from ..customers import ReportSettings
 from ..dates import format_utc, parse_month, to_utc
-from ..errors import ConfigError, PortalHTTPError
+from ..errors import AuthError, ConfigError, PortalHTTPError, RateLimitError
 from ..period import ReportMonth
 from ..settings import redact_url
 from .frames import attributes_frame, info_frames, sessions_frame, sessions_frame_chunks
@@ -273,9 +273,14 @@ def _check_shape(raw: dict[str, Any]) -> None:
 
 
 def _fetch_attributes(client: PortalClient) -> dict[str, Any]:
-    """Customer attributes, or an empty payload when the Portal refuses them (4XX)."""
+    """Customer attributes, or an empty payload when the Portal has none to give (a 4XX such as
+    404 for the whole account). A wrong secret (401/403) or a rate limit that outlasted the
+    retries (429) is an error: without the attributes the month could silently be read in the
+    wrong time zone."""
     try:
         return client.customer_attributes()
+    except (AuthError, RateLimitError):
+        raise
     except PortalHTTPError as exc:
         if 400 <= exc.status < 500:
             return {"groups": [], "attributes": []}

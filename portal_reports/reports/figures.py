@@ -285,8 +285,8 @@ def daily_series(data: MonthData) -> pd.DataFrame:
     days = pd.DatetimeIndex(pd.to_datetime(period.days()), name="date")
     sessions = data.session_columns(*SESSION_COLUMNS_USED)
     created = sessions["created_at"]
-    start, end = (pd.Timestamp(t) for t in period.range_utc)
-    inside = (created >= start) & (created <= end)
+    start, after = pd.Timestamp(period.start_utc), pd.Timestamp(period.shift(1).start_utc)
+    inside = (created >= start) & (created < after)  # the whole last second, fractions too
     local_day = created[inside].dt.tz_convert(period.tz).dt.tz_localize(None).dt.normalize()
     out = pd.DataFrame(index=days)
     out["sessions"] = local_day.value_counts().reindex(days, fill_value=0).astype("int64")
