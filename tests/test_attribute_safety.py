@@ -220,3 +220,43 @@ def test_a_bulk_apply_stops_at_a_concurrent_change(meddler):
     assert not result.ok and result.failed.idn == IDN
     assert "(sent, then changed by someone else)" in result.text()
     assert [r.idn for r in result.not_applied] == [IDN, "working_hours"]
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [(204, b""), (200, b""), (200, b"OK"), (200, {"status": "updated"})],
+    ids=["204", "empty-200", "text-200", "not-the-attribute"],
+)
+def test_a_put_answered_without_the_attribute_is_read_back(fresh_sandbox, status, answer):
+    """The spec shows no body for "200 OK – attribute updated": a Portal answering a PUT with
+    204, an empty or text 200, or an object that is not the attribute has made the change.
+    It is read back, not reported as a failure after it was applied (bulk runs went on)."""
+    from hostile import send
+
+    relay = proxy_to(fresh_sandbox.url)
+
+    def handler(req):
+        if req.command != "PUT":
+            return relay(req)
+        headers = {
+            k: v for k, v in req.headers.items() if k.lower() not in ("host", "content-length")
+        }
+        import requests
+
+        done = requests.put(fresh_sandbox.url + req.path, headers=headers, data=req.body)
+        assert done.ok
+        send(req, status, answer)
+
+    with HostileServer() as srv:
+        srv.fallback = handler
+        with client_of(srv.url) as c:
+            change = set_attribute(c, IDN, value="Acme Answered Quietly")
+            assert change.applied and change.after["value"] == "Acme Answered Quietly"
+            plan = plan_bulk(
+                c, [{"idn": IDN, "value": "Bulk A"}, {"idn": "working_hours", "value": "8-4"}]
+            )
+            result = apply_bulk(c, plan)
+    assert result.ok, result.text()
+    with client_of(fresh_sandbox.url) as c:
+        assert get_attribute(c, IDN)["value"] == "Bulk A"
+        assert get_attribute(c, "working_hours")["value"] == "8-4"

@@ -155,3 +155,19 @@ def test_history_against_an_independent_server():
             assert entry["sessions_after_hours"] == stats["sessions"]["non_working_hours"]
         reloaded = MonthData.from_raw(json.loads(json.dumps(data.raw)), data.sessions_data)
         assert history_entries(reloaded) == history_entries(data)
+
+
+@pytest.mark.parametrize("total", [120, "120", " 120 ", 120.0])
+def test_months_with_counts_sent_as_text_have_data(total):
+    """A Portal sending the count as a numeric string: the months have data, as the frames
+    read them; only the months before the first sessions are "no data"."""
+    from portal_reports.data.history import _with_no_data
+
+    def info(n):
+        return {"summary": {"sessions": {"total": n}}}
+
+    infos = [("2026-07", info(0)), ("2026-08", info(total)), ("2026-09", info("x"))]
+    months = _with_no_data(infos, "2026-09")
+    assert [m.has_data for m in months] == [False, True, True]
+    fallback = [("2026-08", {"sessions_by_leads": {"total_sessions": str(total)}})]
+    assert _with_no_data(fallback + infos[2:], "2026-09")[0].has_data

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_write
 from ..dates import parse_month, previous_month, shift_month
+from .frames import _as_number
 
 if TYPE_CHECKING:
     from ..portal.client import PortalClient
@@ -66,11 +67,15 @@ def compact_info(info: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sessions(info: Mapping[str, Any]) -> float:
-    total = ((info.get("summary") or {}).get("sessions") or {}).get("total")
-    if isinstance(total, int | float) and not isinstance(total, bool):
-        return float(total)
-    fallback = (info.get("sessions_by_leads") or {}).get("total_sessions")
-    return float(fallback) if isinstance(fallback, int | float) else 0.0
+    """The month's session count, read as the frames read it (numeric strings too)."""
+    summary = info.get("summary")
+    sessions = summary.get("sessions") if isinstance(summary, Mapping) else None
+    total = _as_number(sessions.get("total")) if isinstance(sessions, Mapping) else None
+    if total is not None:
+        return total
+    by_leads = info.get("sessions_by_leads")
+    fallback = _as_number(by_leads.get("total_sessions")) if isinstance(by_leads, Mapping) else None
+    return fallback or 0.0
 
 
 @dataclass(frozen=True)

@@ -376,12 +376,19 @@ class PortalClient:
     def replace_customer_attribute(self, attribute_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT ``body`` as the attribute's new fields (the Portal replaces them all: a field
         left out is reset). Prefer :meth:`update_customer_attribute`, or
-        ``portal_reports.attributes.set_attribute``, which also guards against lost updates."""
+        ``portal_reports.attributes.set_attribute``, which also guards against lost updates.
+        Returns the attribute as the Portal answered it; only ``{"id": ...}`` when the answer
+        is not an attribute object (no body, say: read it back for its fields)."""
         unknown = sorted(set(body) - set(ATTRIBUTE_FIELDS))
         if unknown:
             raise ConfigError(f"unknown attribute field(s) {', '.join(unknown)}")
         path = _attribute_path(attribute_id)
-        return self._check_attribute("PUT", path, self._request("PUT", path, json_body=body))
+        answer = self._request("PUT", path, json_body=body)
+        if not isinstance(answer, dict) or "id" not in answer:
+            # "200 OK – attribute updated": the spec shows no body. None (no body), or an
+            # object that is not the attribute ({"status": "updated"}): the change was made
+            return {"id": attribute_id}
+        return answer
 
     # -- HTTP ------------------------------------------------------------------------------
 

@@ -358,15 +358,20 @@ class Transport:
 
     def _decode(self, method: str, path: str, resp: requests.Response) -> Any:
         """Decode a 2XX JSON body, or raise InvalidResponseError (``_Truncated`` if cut short).
+        A change (PUT) answered without a JSON body (none at all, or text) decodes to None.
 
         Answers nested deeper than :data:`MAX_JSON_DEPTH` are refused here, at the edge, so no
         later step (frames, hashing, ``data.json``) can hit Python's recursion limit.
         """
+        if method != "GET" and (resp.status_code == 204 or not resp.content.strip()):
+            return None  # a change acknowledged without a body (204, or an empty 200)
         try:
             data = json.loads(resp.content)
         except RecursionError:
             raise self.invalid(method, path, "JSON nested too deeply to read") from None
         except ValueError:
+            if method != "GET":  # the status says the change was made; it is read back anyway
+                return None
             text = resp.content.decode(resp.encoding or "utf-8", errors="replace").strip()
             framed = "Content-Length" in resp.headers or "chunked" in resp.headers.get(
                 "Transfer-Encoding", ""
