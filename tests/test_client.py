@@ -572,7 +572,9 @@ def test_429_honours_retry_after(faulty, waits):
     assert waits == [2.0]
 
 
-def test_429_wait_is_capped_and_exhaustion_is_rate_limit_error(faulty, waits):
+def test_429_waits_its_whole_retry_after_and_exhaustion_is_rate_limit_error(faulty, waits):
+    """Retry-After is waited in full (backoff_max caps only our own backoff): asking sooner
+    would be refused again."""
     faulty.faults.add("429", count=3, retry_after=7, path=INFO)
     before = len(faulty.requests)
     with (
@@ -581,7 +583,7 @@ def test_429_wait_is_capped_and_exhaustion_is_rate_limit_error(faulty, waits):
     ):
         c.month_info(MONTH)
     assert info.value.status == 429 and "after 3 attempts" in str(info.value)
-    assert waits == [0.5, 0.5]
+    assert waits == [7.0, 7.0]
     assert len(new_requests(faulty, before)) == 3
 
 

@@ -313,9 +313,9 @@ class Transport:
                     self._pause_until = max(self._pause_until, time.monotonic() + wait)
                     self._local.own_pause = self._pause_until  # this thread waits below
             left = limit.left()
-            # A wait (or a Retry-After, even when capped) that outlasts the deadline: the next
-            # attempt could not finish in time, so say so now instead of sleeping.
-            if max(wait, retry_after or 0.0) >= left:
+            # A wait (or a Retry-After) that outlasts the deadline: the next attempt could not
+            # finish in time, so say so now instead of sleeping.
+            if wait >= left:
                 if retry_after is not None and status in RETRY_STATUSES:
                     exc = self._http_error(method, path, resp, attempt)
                     exc.args = (
@@ -350,9 +350,11 @@ class Transport:
         )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before retry ``attempt``: Retry-After if given, else full jitter."""
+        """Seconds to wait before retry ``attempt``: Retry-After in full if given (asking
+        sooner would only be refused again; the deadline decides whether it can be waited),
+        else full jitter capped at ``backoff_max``."""
         if retry_after is not None:
-            return min(retry_after, self.backoff_max)
+            return retry_after
         ceiling = min(self.backoff_max, self.backoff_factor * 2 ** (attempt - 1))
         return self._rng.uniform(0, ceiling)
 
