@@ -531,7 +531,7 @@ def test_answers_missing_promised_keys_are_invalid(faulty, monkeypatch):
         with pytest.raises(InvalidResponseError, match="GET /_sandbox/faults .*'items'"):
             c.sessions(*DAY)
         monkeypatch.setattr(client_module, "SESSIONS_INFO_PATH", "/_sandbox/faults")
-        with pytest.raises(InvalidResponseError, match="sessions_by_leads"):
+        with pytest.raises(InvalidResponseError, match="summary"):
             c.sessions_info(*DAY)
         monkeypatch.setattr(client_module, "ATTRIBUTES_PATH", "/_sandbox/faults")
         with pytest.raises(InvalidResponseError, match="groups"):

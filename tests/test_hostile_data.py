@@ -342,3 +342,29 @@ def test_repeated_dates_many_channels_and_terminal_escapes(server):
     result = CliRunner().invoke(cli, ["fetch", "info", "--month", MONTH], env=env)
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\\x1b]0;owned\\x07" in result.output
+
+
+@pytest.mark.parametrize("how", ["null", "absent"])
+def test_breakdowns_left_out_or_null_read_as_empty(server, how):
+    """A Portal may leave a breakdown out, or send null, where it has nothing (no voice
+    sessions: no ASR rows). The month is still read and drawn; only a missing or malformed
+    summary is refused."""
+    summary = {"sessions": {"total": len(GOOD), "working_hours": len(GOOD), "non_working_hours": 0}}
+    info = {**empty_info(), "summary": summary}
+    for key in ("sessions_by_asr", "sessions_by_hours", "sessions_by_type", "sessions_by_leads"):
+        if how == "null":
+            info[key] = None
+        else:
+            del info[key]
+    fake_portal(server, MONTH, GOOD, info, info)
+    with client_for(server) as c:
+        data = fetch_month(MONTH, "acme", client=c)
+    assert data.info.asr_by_date.empty and data.info.types.empty
+    for name, fig in charts.all_figures(data).items():
+        fig.savefig(io.BytesIO(), format="png")
+    kpis = {k.label: k for k in figures.headline(data, ["sessions"])}
+    assert kpis["Sessions"].value == len(GOOD)
+    for bad in ({**info, "summary": None}, {**info, "sessions_by_channel": "none"}):
+        fake_portal(server, MONTH, GOOD, bad, bad)
+        with client_for(server) as c, pytest.raises(InvalidResponseError):
+            fetch_month(MONTH, "acme", client=c)

@@ -55,6 +55,8 @@ INFO_KEYS = {
     "sessions_by_asr": list,
     "summary": dict,
 }
+#: Breakdowns a Portal may leave out or send as null: the frames read them as empty.
+OPTIONAL_INFO_KEYS = frozenset(INFO_KEYS) - {"summary"}
 
 
 class PortalClient:
@@ -310,11 +312,15 @@ class PortalClient:
         if not isinstance(data, dict):
             raise self._transport.invalid("GET", SESSIONS_INFO_PATH, "no JSON object")
         for key, kind in INFO_KEYS.items():
-            if not isinstance(data.get(key), kind):
+            value = data.get(key)
+            if value is None and key in OPTIONAL_INFO_KEYS:
+                continue  # a breakdown left out or null (no voice sessions, say): read as empty
+            if not isinstance(value, kind):
                 raise self._transport.invalid(
                     "GET", SESSIONS_INFO_PATH, f"no {kind.__name__} {key!r}"
                 )
-        if not isinstance(data["sessions_by_leads"].get("items"), list):
+        leads = data.get("sessions_by_leads")
+        if leads is not None and not isinstance(leads.get("items", []), list):
             raise self._transport.invalid(
                 "GET", SESSIONS_INFO_PATH, "no list 'sessions_by_leads.items'"
             )
