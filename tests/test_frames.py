@@ -571,3 +571,19 @@ def test_the_last_second_of_the_range_counts_whole(created_at, kept):
     dropped = [p for p in frame.attrs.get("problems", []) if "within the requested range" in p]
     assert bool(dropped) is not kept
     assert month.contains(created_at) is kept
+
+
+@pytest.mark.parametrize(
+    ("sent", "hidden"),
+    [(True, True), (False, False), ("true", True), ("false", False), (" TRUE ", True),
+     ("0", False), (1, True), (0, False), (None, False), ("no", False)],
+)  # fmt: skip
+def test_is_hidden_sent_as_text_is_read_as_meant(sent, hidden):
+    """``"is_hidden": "false"`` is not hidden (``bool("false")`` would say it is); the edit
+    and bulk checks read the flag with the same ``json_flag``."""
+    from portal_reports.data.frames import attributes_frame, json_flag
+
+    attribute = {"id": "1", "idn": "business_name", "value": "A", "is_hidden": sent}
+    assert json_flag(sent) is hidden
+    frame = attributes_frame({"groups": [], "attributes": [attribute]})
+    assert bool(frame["is_hidden"].iloc[0]) is hidden

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..data.frames import json_flag
 from ..errors import (
     AttributeValidationError,
     ConcurrentChangeError,
@@ -274,7 +275,7 @@ def plan_bulk(
                 "the value spans several lines (an unbalanced quote that swallowed the next "
                 "row?); multi-line values are not applied from a file (use `attributes set`)"
             )
-        elif attribute.get("is_hidden") and not allow_hidden:
+        elif json_flag(attribute.get("is_hidden")) and not allow_hidden:
             row.reason = f"{_describe(attribute)} is hidden (use --allow-hidden to change it)"
         else:
             row.status = CHANGE

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._text import printable
+from ..data.frames import json_flag
 from ..errors import AttributeValidationError, ConcurrentChangeError, ConfigError
 from .lookup import FIELD_ORDER, PUT_FIELDS, get_attribute
 
@@ -233,7 +234,7 @@ def plan_update(
     """
     before = get_attribute(client, id_or_idn)
     changes = _changes(before, value=value, title=title, description=description)
-    if changes and before.get("is_hidden") and not allow_hidden:
+    if changes and json_flag(before.get("is_hidden")) and not allow_hidden:
         raise AttributeValidationError(
             f"{_describe(before)} is hidden; refusing to change it without allow_hidden=True "
             "(--allow-hidden)"

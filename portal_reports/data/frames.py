@@ -181,6 +181,16 @@ def _as_number(value: Any, *, negative: bool = True) -> float | None:
     return number
 
 
+def json_flag(value: Any) -> bool:
+    """A JSON boolean as the Portal may send it: ``true``, or text/numbers meaning yes
+    (``"true"``, ``"1"``, ``1``); ``"false"`` is False, unlike ``bool("false")``."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    if isinstance(value, bool | int | float):
+        return bool(value)
+    return False
+
+
 def _text(value: Any) -> Any:
     """A JSON value as text: strings and None as they are, anything else as JSON."""
     if value is None or type(value) is str:
@@ -884,7 +894,7 @@ def attributes_frame(payload: Mapping[str, Any]) -> pd.DataFrame:
                 group_names,
                 [g for g in dict.fromkeys([*groups, *group_names]) if isinstance(g, str)],
             ),
-            "is_hidden": np.asarray([bool(r.get("is_hidden")) for r in rows], dtype=bool),
+            "is_hidden": np.asarray([json_flag(r.get("is_hidden")) for r in rows], dtype=bool),
             "possible_values": _object([_list(r.get("possible_values")) for r in rows]),
             "value_type": _categorical([r.get("value_type") for r in rows]),
         }
