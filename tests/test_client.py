@@ -206,7 +206,7 @@ class _OtherPortal:
     it caps ``per`` at ``cap`` but offsets pages by the ``per`` asked, echoes the ``per`` asked
     in ``metadata.per``, can order ascending, and can add sessions before chosen requests."""
 
-    def __init__(self, count, cap=100, ascending=False, inserts=None):
+    def __init__(self, count, cap=100, ascending=False, inserts=None, overclaim=0):
         import http.server
         import json
         import threading
@@ -230,7 +230,10 @@ class _OtherPortal:
                 rows = portal.items[::-1] if ascending else portal.items
                 chunk = rows[(page - 1) * per :][: min(per, cap)]
                 body = json.dumps(
-                    {"items": chunk, "metadata": {"page": page, "per": per, "total": len(rows)}}
+                    {
+                        "items": chunk,
+                        "metadata": {"page": page, "per": per, "total": len(rows) + overclaim},
+                    }
                 ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -261,6 +264,20 @@ def test_an_independent_server_with_other_paging_rules(cap, ascending, inserts):
     ):
         ids = [i["id"] for i in c.sessions(*DAY)]
         assert len(ids) == len(set(ids)) and set(ids) == {i["id"] for i in portal.items}
+
+
+def test_pages_that_never_add_up_to_a_steady_total_say_so():
+    """A total that never changes while the pages never reach it is not "sessions keep
+    changing, try again later": the error says the pages do not add up."""
+    with (
+        _OtherPortal(37, overclaim=3) as portal,
+        PortalClient(portal.url, SECRET, progress=False, per_page=20) as c,
+        pytest.raises(PaginationError) as info,
+    ):
+        list(c.sessions(*DAY))
+    message = str(info.value)
+    assert "37 distinct sessions but the total says 40" in message
+    assert "do not add up" in message and "keep changing" not in message
 
 
 def test_items_shifting_mid_walk_are_rewalked(fresh_sandbox, waits):
@@ -298,7 +315,7 @@ def test_total_that_never_settles_raises_pagination_error(fresh_sandbox):
         sb.faults.add("insert", count=10, path=SESSIONS)
     with (
         make_client(sb, customer_id="acme-dental", per_page=5) as c,
-        pytest.raises(PaginationError, match="3 walks"),
+        pytest.raises(PaginationError, match="3 walks.*keep changing"),
     ):
         c.sessions(*DAY)
     assert sb.faults.served == 6  # gave up after 3 walks of 2 pages

@@ -73,9 +73,15 @@ class SessionPager:
                     )
         finally:
             bar.close()
+        advice = (
+            "the sessions keep changing, try again later"
+            if len(set(history)) > 1
+            else "the total never changed, so the Portal's pages do not add up to it (an "
+            "order that is not stable from page to page?)"
+        )
         raise PaginationError(
             f"GET {SESSIONS_PATH}: no consistent list after {MAX_WALKS} walks of the pages "
-            f"({problem}); the sessions keep changing, try again later"
+            f"({problem}); {advice}"
         )
 
     def _walk_once(
