@@ -368,3 +368,25 @@ def test_breakdowns_left_out_or_null_read_as_empty(server, how):
         fake_portal(server, MONTH, GOOD, bad, bad)
         with client_for(server) as c, pytest.raises(InvalidResponseError):
             fetch_month(MONTH, "acme", client=c)
+
+
+@pytest.mark.parametrize(
+    ("sessions", "attributes", "unknown"),
+    [
+        ([], None, True),  # a Portal answering an unknown id with empty lists
+        (GOOD, None, False),
+        ([], {"groups": ["g"], "attributes": [{"id": "1", "idn": "business_name"}]}, False),
+    ],
+)
+def test_a_customer_id_the_portal_knows_nothing_of_is_pointed_out(
+    server, sessions, attributes, unknown
+):
+    """The spec's customer header only filters: an independent Portal may answer a mistyped
+    id with 200 and nothing, where the sandbox says 404. The run then notes it."""
+    from portal_reports.publish.runner import _unknown_to_the_portal
+
+    summary = {"sessions": {"total": len(sessions)}}
+    fake_portal(server, MONTH, sessions, {**empty_info(), "summary": summary}, None, attributes)
+    with client_for(server) as c:
+        data = fetch_month(MONTH, "acme-dentl", client=c)
+    assert _unknown_to_the_portal(data) is unknown

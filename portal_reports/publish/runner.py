@@ -240,6 +240,16 @@ def up_to_date(directory: Path, inputs: str) -> Manifest | None:
     return manifest
 
 
+def _unknown_to_the_portal(data: Any) -> bool:
+    """No attributes and not one session in the month or its history: most likely a
+    mistyped customer id, which the spec lets a Portal answer with empty lists."""
+    attributes = (data.raw.get("attributes") or {}).get("attributes")
+    if attributes or data.sessions_count or data.info.total_sessions:
+        return False
+    history = data.history.months[:-1] if data.history else ()
+    return not any(entry.has_data for entry in history)
+
+
 def _has_work(directory: Path) -> bool:
     """Whether the customer-month in ``directory`` needs its reports made, knowable before its
     data is fetched: no readable manifest, or one of a run that failed."""
@@ -450,6 +460,12 @@ def _batch(
                 f"{month} {customer or ALL_CUSTOMERS_DIR}: note: the month is not over in "
                 f"{data.period.time_zone} (it ends {format_utc(data.period.end_utc)}); "
                 "the reports show it so far"
+            )
+        if customer is not None and _unknown_to_the_portal(data):
+            say(
+                f"{month} {customer}: note: the Portal has no attributes and no sessions for "
+                f"this customer id in {len(data.history.months) if data.history else 1} "
+                "months; check the id (a Portal may answer an unknown id with nothing)"
             )
         item.data = context.apply(customer, data) if context else data
         return item
