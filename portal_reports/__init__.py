@@ -15,8 +15,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
     __version__ = "0+unknown"
 
-from .data.frames import SessionsInfo, attributes_frame, info_frames, sessions_frame
-from .data.month import MonthData, fetch_month, load_month
+from typing import TYPE_CHECKING
+
 from .dates import month_range, previous_month
 from .errors import (
     AttributeValidationError,
@@ -38,7 +38,20 @@ from .errors import (
     ServerError,
 )
 from .period import ReportMonth
-from .portal.client import PortalClient
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from .customers import CustomersConfig
+    from .data.frames import SessionsInfo, attributes_frame, info_frames, sessions_frame
+    from .data.month import MonthData, fetch_month, load_month
+    from .mail.delivery import send_reports
+    from .portal.client import PortalClient
+    from .project import Project
+    from .publish.export import export_notebook
+    from .publish.manifest import Manifest
+    from .publish.runner import run_reports
+    from .reports import kit
+    from .reports.registry import Registry, Report, registry
+    from .sandbox import Sandbox
 
 __all__ = [
     "AttributeValidationError",
@@ -82,7 +95,17 @@ __all__ = [
     "sessions_frame",
 ]
 
+# Imported on first use: pandas, requests and the rest load only when a name needs them, so
+# the command line, worker processes and kernels start without them.
 _LAZY = {
+    "SessionsInfo": ("data.frames", "SessionsInfo"),
+    "attributes_frame": ("data.frames", "attributes_frame"),
+    "info_frames": ("data.frames", "info_frames"),
+    "sessions_frame": ("data.frames", "sessions_frame"),
+    "MonthData": ("data.month", "MonthData"),
+    "fetch_month": ("data.month", "fetch_month"),
+    "load_month": ("data.month", "load_month"),
+    "PortalClient": ("portal.client", "PortalClient"),
     "CustomersConfig": ("customers", "CustomersConfig"),
     "Sandbox": ("sandbox", "Sandbox"),
     "Manifest": ("publish.manifest", "Manifest"),
@@ -98,7 +121,8 @@ _LAZY = {
 
 
 def __getattr__(name: str):
-    """Heavy parts (sandbox, registry, kit, export, runner, mail) are imported on first use."""
+    """Everything that needs pandas or requests (frames, month data, client, sandbox,
+    registry, kit, export, runner, mail) is imported on first use."""
     if name in _LAZY:
         from importlib import import_module
 
@@ -106,3 +130,7 @@ def __getattr__(name: str):
         loaded = import_module(f".{module}", __name__)
         return loaded if attr is None else getattr(loaded, attr)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

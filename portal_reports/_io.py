@@ -8,9 +8,23 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+_IN_FLIGHT: set[Path] = set()  # temporary files of atomic writes not yet moved into place
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def discard_unfinished_writes() -> None:
+    """Remove the temporary files of atomic writes still under way in other threads: called
+    just before the process exits without waiting for them (an interrupted batch)."""
+    with _IN_FLIGHT_LOCK:
+        paths = list(_IN_FLIGHT)
+    for tmp in paths:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 @contextlib.contextmanager
@@ -23,6 +37,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     )
     os.close(fd)
     tmp_path = Path(tmp)
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.add(tmp_path)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; final files get the usual mode
@@ -34,6 +50,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard(tmp_path)
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:

@@ -64,6 +64,16 @@ def alive(pids: set[int]) -> set[int]:
     return out
 
 
+def described(pids: set[int]) -> str:
+    """``pid: command line`` of each process, for a failure message."""
+    lines = []
+    for pid in sorted(pids):
+        with contextlib.suppress(OSError):
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            lines.append(f"{pid}: {cmd.decode(errors='replace')[:120]}")
+    return "; ".join(lines)
+
+
 def start_run(out: Path, env: dict[str, str], *customers: str) -> subprocess.Popen[str]:
     args = [a for c in customers for a in ("--customer", c)]
     return subprocess.Popen(
@@ -102,7 +112,7 @@ def test_a_killed_run_leaves_no_process_and_resumes(tmp_path, env, how):
     deadline = time.monotonic() + 8
     while alive(tree) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not alive(tree), "worker or kernel processes outlived the run"
+    assert not alive(tree), f"processes outlived the run: {described(alive(tree))}"
     if how == signal.SIGTERM:
         assert proc.returncode == 130
         assert stderr.strip().splitlines()[-1].startswith("Error: interrupted")
@@ -153,7 +163,7 @@ def test_workers_start_only_when_there_is_work_and_never_outlive_the_run(tmp_pat
     deadline = time.monotonic() + 8
     while alive(tree) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not alive(tree), "worker or kernel processes outlived the run"
+    assert not alive(tree), f"processes outlived the run: {described(alive(tree))}"
 
 
 @pytest.mark.parametrize("bad", ["../../escaped", "/tmp/escaped", ".hidden", "a/b", "x\ty"])
@@ -202,6 +212,10 @@ def test_stale_temporary_files_of_dead_runs_are_removed(tmp_path, env):
     stale.write_bytes(b"half a pdf")
     mine = run_dir / f".leads.pdf.{os.getpid()}.x1y2.tmp"  # a live writer's file is kept
     mine.write_bytes(b"in progress")
+    cache_dir = tmp_path / "reports" / ".cache" / "history" / CUSTOMER  # killed mid-fetch
+    cache_dir.mkdir(parents=True)
+    stale_cache = cache_dir / f".2026-05@America~New_York.json.{dead}.ab12.tmp"
+    stale_cache.write_text('{"half": ')
     killed_job = Path(tempfile.gettempdir()) / f"portal-reports-job-{dead}-k1"  # a worker's
     killed_job.mkdir()
     (killed_job / "data.json").write_text("{}")
@@ -209,7 +223,7 @@ def test_stale_temporary_files_of_dead_runs_are_removed(tmp_path, env):
     proc = cli("run", "--month", MONTH, "--customer", CUSTOMER, "--report", "asr",
                "--format", "html", "--out", str(tmp_path / "reports"), env=env, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert not stale.exists() and mine.exists()
+    assert not stale.exists() and mine.exists() and not stale_cache.exists()
     assert not killed_job.exists() and live_job.is_dir()
     live_job.rmdir()
 

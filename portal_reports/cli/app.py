@@ -115,6 +115,9 @@ class PortalGroup(click.Group):
         except PortalError as exc:
             _fail(str(exc), exit_code_for(exc))
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see main): workers are already stopped
+            from .._io import discard_unfinished_writes
+
+            discard_unfinished_writes()  # a fetch thread may be halfway through one
             click.echo("Error: interrupted; files written so far are complete", err=True)
             sys.stdout.flush()
             sys.stderr.flush()

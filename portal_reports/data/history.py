@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._io import atomic_write
+from .._io import atomic_write, remove_stale_temp_files
 from ..dates import parse_month, previous_month, shift_month
 from .frames import _as_number
 
@@ -158,6 +158,10 @@ class HistoryCache:
 
     def path(self, customer: str | None, month: str, time_zone: str) -> Path:
         return self.root / _safe(customer or "all") / f"{month}@{_safe(time_zone)}.json"
+
+    def sweep(self, customer: str | None) -> None:
+        """Remove temporary files that runs killed while writing left in ``customer``'s cache."""
+        remove_stale_temp_files(self.root / _safe(customer or "all"))
 
     def get(
         self, source: str, customer: str | None, month: str, time_zone: str

@@ -397,7 +397,8 @@ def run_reports(
     check_templates()
     config = config if config is not None else CustomersConfig.load()
     settings = {customer: config.settings_for(customer) for customer in customer_list}
-    context = MonthContext.load(month, customer_list, HistoryCache.for_output(out_dir))
+    history_cache = HistoryCache.for_output(out_dir)
+    context = MonthContext.load(month, customer_list, history_cache)
     pool = make_executor(executor, workers=workers, scheduler=scheduler)
     say = progress or (lambda _msg: None)
     notify = on_report or (lambda _outcome: None)
@@ -409,6 +410,7 @@ def run_reports(
             lock = FolderLock(directory, f"portal-reports run {month}").acquire()
             pending[customer] = _Pending(CustomerRun(month, customer, directory), lock)
             remove_stale_temp_files(directory)
+            history_cache.sweep(customer)  # its temp files too, left by a killed run
         with pool:
             _batch(
                 pending, month, chosen, chosen_formats, registry, pool, client, force,

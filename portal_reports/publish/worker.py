@@ -64,6 +64,8 @@ import pandas
 import portal_reports.reports.blocks
 import portal_reports.reports.charts
 import portal_reports.reports.kit
+import portal_reports.data.month
+import portal_reports.project
 from matplotlib import font_manager as _fm
 _fm.findfont("DejaVu Sans")
 import gc as _gc
@@ -90,12 +92,15 @@ for _name in {modules!r}:
     _il.import_module(_name)
 del _os, _il, _sys, _warnings, _mpl, _pd, _name
 """
-#: What the report notebooks import, imported again by each clean-up.
+#: What the report notebooks import (and ``kit.setup`` with them), imported again by each
+#: clean-up, while the worker exports, rather than by the next notebook.
 _REPORT_MODULES = (
     "portal_reports.reports.blocks",
     "portal_reports.reports.charts",
     "portal_reports.reports.figures",
     "portal_reports.reports.kit",
+    "portal_reports.data.month",
+    "portal_reports.project",
 )
 _CHDIR = "import os as _os\n_os.chdir({cwd!r})\ndel _os"
 
@@ -338,8 +343,8 @@ def prewarm() -> str:
     remove_stale_temp_dirs(JOB_PREFIX)  # job folders of workers that were killed
     kernel = _kernel() if _warm_enabled() else None
     if kernel is not None:
+        kernel.launch()  # first thing: it boots while this process imports and warms up below
         _register_engine()
-        kernel.launch()  # it boots while this process warms up below
     try:
         _warm_exports()
     finally:
