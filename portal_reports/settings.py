@@ -151,7 +151,10 @@ def resolve_settings(
         raise ConfigError(f"{ENV_SECRET} is not set (it is required when {ENV_BASE_URL} is set)")
     base_url, auth = split_url_credentials(base_url)
     if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{ENV_BASE_URL} must start with http:// or https://, got {base_url!r}")
+        shown = "***@" + base_url.rsplit("@", 1)[1] if "@" in base_url else base_url
+        if secret in shown:  # the secret pasted into the wrong variable
+            shown = "(not shown: it holds the secret)"
+        raise ConfigError(f"{ENV_BASE_URL} must start with http:// or https://, got {shown!r}")
     return Settings(base_url.rstrip("/"), secret, customer_id, auth=auth)
 
 

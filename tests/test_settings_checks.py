@@ -59,6 +59,20 @@ def test_url_credentials_are_sent_but_never_shown(monkeypatch):
     assert authorization.startswith("Basic ")
 
 
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        (f"user:{PASSWORD}@127.0.0.1:8811", "s3cret-value"),  # no scheme: not split off
+        (f"ftp://user:{PASSWORD}@portal.example", "s3cret-value"),
+        (PASSWORD, PASSWORD),  # the secret pasted into the URL variable
+    ],
+)
+def test_a_url_without_http_is_refused_without_showing_what_it_holds(url, secret):
+    with pytest.raises(ConfigError, match="must start with http") as info:
+        resolve_settings(url, secret)
+    assert PASSWORD not in str(info.value)
+
+
 def test_url_credentials_stay_out_of_connection_errors(monkeypatch):
     url = f"http://user:{PASSWORD}@127.0.0.1:9"  # nothing listens on the discard port
     with (
