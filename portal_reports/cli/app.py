@@ -11,6 +11,7 @@ import os
 import sys
 
 import click
+from click.core import ParameterSource
 
 from .. import __version__
 from .._text import one_line, scrub
@@ -89,6 +90,37 @@ def _secrets() -> list[str]:
     return [s for s in found if s]
 
 
+#: Options whose value may be empty text (an attribute's value, title or description; an
+#: empty search). Any other option given as "" is a usage error, not a silent default: an
+#: empty --month must not mean the previous month, nor an empty --customer the whole account.
+EMPTY_ALLOWED = frozenset({"value", "title", "description", "query"})
+_CHECKED_LATER = frozenset({"start", "end"})  # --from/--to: "bad date-time ''" from the command
+_MONTHS = frozenset({"month", "end_month"})  # "bad month '': expected YYYY-MM, ..."
+
+
+class PortalCommand(click.Command):
+    """A command that refuses options given as empty text (except :data:`EMPTY_ALLOWED`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        for param in self.params:
+            if not isinstance(param, click.Option) or param.is_flag or param.name is None:
+                continue
+            if param.name in EMPTY_ALLOWED | _CHECKED_LATER:
+                continue
+            if ctx.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
+                continue
+            value = ctx.params.get(param.name)
+            values = value if isinstance(value, tuple | list) else (value,)
+            if any(isinstance(v, str) and not v.strip() for v in values):
+                if param.name in _MONTHS:
+                    from ..dates import parse_month
+
+                    parse_month(str(value))  # the month's own one-line error (ConfigError)
+                raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+        return rest
+
+
 class PortalGroup(click.Group):
     """A click group whose every error is one line on stderr: ``Error: <what went wrong>``.
 
@@ -96,6 +128,8 @@ class PortalGroup(click.Group):
     with 2 (naming ``--help``), anything unexpected with 1 (its traceback only with
     ``PORTAL_REPORTS_DEBUG=1``).
     """
+
+    command_class = PortalCommand
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         try:
