@@ -107,6 +107,13 @@ def test_a_killed_run_leaves_no_process_and_resumes(tmp_path, env, how):
     out = tmp_path / "reports"
     proc = start_run(out, env, CUSTOMER, "bistro-ca-va")
     tree = wait_for_kernels(proc)
+    kernel_files = [  # the kernel's connection file holds its signing key
+        Path(arg.decode())
+        for pid in tree
+        for arg in _cmdline(pid)
+        if arg.endswith(b".json") and Path(arg.decode()).is_absolute()
+    ]
+    assert kernel_files and all(f.is_file() for f in kernel_files)
     os.kill(proc.pid, how)
     _, stderr = proc.communicate(timeout=30)
     deadline = time.monotonic() + 8
@@ -127,6 +134,17 @@ def test_a_killed_run_leaves_no_process_and_resumes(tmp_path, env, how):
     for customer in (CUSTOMER, "bistro-ca-va"):
         manifest = json.loads((out / MONTH / customer / "manifest.json").read_text())
         assert manifest["status"] == "ok"
+    # the killed workers' temporary files (kernel files, job folders) went with the next run
+    tmp = Path(tempfile.gettempdir())
+    assert not [p for pid in tree for p in tmp.glob(f"portal-reports-job-{pid}-*")]
+    assert not [f for f in kernel_files if f.exists()]
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
 
 
 def _tree_while_running(proc: subprocess.Popen[str]) -> tuple[set[int], list[bytes]]:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -54,8 +56,8 @@ def _die_with_parent() -> None:
 
 
 def _init_local_worker() -> None:
-    """Local worker set-up: die with the parent, keep kernel chatter off the terminal, stop
-    the warm kernel on exit."""
+    """Local worker set-up: die with the parent, keep kernel chatter off the terminal, keep
+    every temporary file in a folder of its own, stop the warm kernel on exit."""
     import multiprocessing.util
 
     from . import worker
@@ -65,7 +67,26 @@ def _init_local_worker() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
+    folder = _private_temp_folder()
     multiprocessing.util.Finalize(None, worker.shutdown, exitpriority=10)
+    multiprocessing.util.Finalize(  # after the kernel stopped (a higher priority runs first)
+        None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=5
+    )
+
+
+def _private_temp_folder() -> str:
+    """Point this process's and its kernel's temporary files (job folders, the kernel's
+    connection file with its signing key, WeasyPrint's font folders) at
+    ``<tmp>/portal-reports-job-<pid>-tmp-*``: removed when the worker exits, and swept by
+    the next worker when it was killed. Folders of dead workers are swept first."""
+    from .._io import remove_stale_temp_dirs
+    from .worker import JOB_PREFIX
+
+    remove_stale_temp_dirs(JOB_PREFIX)
+    folder = tempfile.mkdtemp(prefix=f"{JOB_PREFIX}{os.getpid()}-tmp-")
+    os.environ["TMPDIR"] = folder  # the kernel inherits it
+    tempfile.tempdir = folder
+    return folder
 
 
 def _prewarm() -> str:
