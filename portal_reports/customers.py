@@ -329,6 +329,10 @@ class CustomersConfig:
             raise ConfigError(f"{target}: cannot read: {exc.strerror or exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{target}: invalid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{target}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
         return cls.from_toml(data, target)
 
     @classmethod

@@ -49,7 +49,7 @@ def parse_month(month: str | date) -> str:
     if isinstance(month, date):
         return f"{month.year:04d}-{month.month:02d}"
     m = _MONTH_RE.match(str(month).strip())
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1970:
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 1970 <= int(m.group(1)) <= 9998:
         raise ConfigError(f"bad month {month!r}: expected YYYY-MM, e.g. 2024-01")
     return f"{m.group(1)}-{m.group(2)}"
 

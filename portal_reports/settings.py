@@ -101,7 +101,12 @@ def load_dotenv_file(path: str | os.PathLike[str] | None = None) -> Path | None:
     target = Path(path) if path else find_dotenv_file()
     if target is None or not target.is_file():
         return None
-    load_dotenv(target, override=False)
+    try:
+        load_dotenv(target, override=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{target}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot read: {exc.strerror or exc}") from None
     return target
 
 

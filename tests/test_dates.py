@@ -43,7 +43,9 @@ def test_month_range_accepts_a_date():
     assert month_range(date(2024, 2, 17)) == month_range("2024-02")
 
 
-@pytest.mark.parametrize("bad", ["2024-13", "2024-00", "2024-1", "24-01", "2024/01", "", "abc"])
+@pytest.mark.parametrize(
+    "bad", ["2024-13", "2024-00", "2024-1", "24-01", "2024/01", "", "abc", "1969-12", "9999-12"]
+)
 def test_bad_months_are_config_errors(bad):
     with pytest.raises(ConfigError, match="bad month"):
         month_range(bad)

@@ -187,3 +187,37 @@ def test_an_unexpected_error_is_one_line_without_the_secret(monkeypatch, tmp_pat
     monkeypatch.setenv("PORTAL_REPORTS_DEBUG", "1")
     result = CliRunner().invoke(cli, ["fetch", "info"])
     assert isinstance(result.exception, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "expected"),
+    [
+        (
+            lambda d: (d / "customers.toml").write_bytes(b'x = "\xff"\n'),
+            ["run", "--month", "2026-09", "--customer", "acme-dental", "--out", "o"],
+            "customers.toml: not UTF-8 text",
+        ),
+        (
+            lambda d: (d / ".env").write_bytes(b"PORTAL_X=\xff\n"),
+            ["fetch", "info", "--month", "2026-09"],
+            ".env: not UTF-8 text",
+        ),
+        (
+            lambda d: ((d / "o").mkdir(), (d / "o" / "2026-09").write_text("a file")),
+            ["run", "--month", "2026-09", "--customer", "acme-dental", "--out", "o"],
+            "o/2026-09/acme-dental: Not a directory",
+        ),
+    ],
+    ids=["customers.toml", ".env", "month-folder-is-a-file"],
+)
+def test_unusable_files_are_one_line_naming_the_file_with_exit_2(
+    tmp_path, monkeypatch, setup, args, expected
+):
+    for name in [k for k in os.environ if k.startswith(("PORTAL_", "SMTP_", "MAIL_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    setup(tmp_path)
+    result = CliRunner().invoke(cli, args, prog_name="portal-reports")
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ") and expected in line and "unexpected" not in line

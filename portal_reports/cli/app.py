@@ -158,14 +158,24 @@ class PortalGroup(click.Group):
             os._exit(130)  # do not wait for a fetch still running in a background thread
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except OSError as exc:  # a file or folder we cannot use: the user's to fix (exit 2)
+            if os.environ.get(ENV_DEBUG) or exc.filename is None:
+                _unexpected(exc)
+            where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+            _fail(scrub(f"{where}: {exc.strerror or type(exc).__name__}", *_secrets()), 2)
         except Exception as exc:  # a bug or an unforeseen input: still one line, no traceback
-            if os.environ.get(ENV_DEBUG):
-                raise
-            _fail(
-                scrub(f"unexpected {type(exc).__name__}: {exc}", *_secrets())
-                + f" (set {ENV_DEBUG}=1 to see the traceback)",
-                1,
-            )
+            _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> None:
+    """A bug or an unforeseen input: still one line, no traceback (unless debugging)."""
+    if os.environ.get(ENV_DEBUG):
+        raise exc
+    _fail(
+        scrub(f"unexpected {type(exc).__name__}: {exc}", *_secrets())
+        + f" (set {ENV_DEBUG}=1 to see the traceback)",
+        1,
+    )
 
 
 @click.group(cls=PortalGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -183,7 +183,7 @@ class DaskExecutor:
                         dashboard_address=None,
                     )
                 self._client = Client(self._cluster)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address
             where = self.scheduler or "a LocalCluster"
             raise ConfigError(f"cannot connect to the Dask scheduler {where}: {exc}") from None
         return self
