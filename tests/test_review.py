@@ -186,3 +186,16 @@ def test_cli_approve_and_email_with_summary_and_dry_run(env, smtpd, reports, con
     edit_manifest(reports / MONTH / "autohaus-mueller", status="failed")
     refused = runner.invoke(cli, ["approve", *args, "--customer", "autohaus-mueller"])
     assert refused.exit_code == 1 and "refused" in refused.output
+
+
+def test_a_bad_summary_address_stops_email_before_any_customer_is_mailed(
+    env, smtpd, reports, config
+):
+    env.setenv("MAIL_SUMMARY_TO", "ops at agency")
+    args = ["--month", MONTH, "--reports-dir", str(reports), "--config", str(config)]
+    result = CliRunner().invoke(cli, ["email", *args])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: MAIL_SUMMARY_TO") and "ops at agency" in line
+    assert smtpd.messages == []  # was: every customer mailed, then the summary failed
+    assert not (reports / MONTH / "sent.jsonl").exists()

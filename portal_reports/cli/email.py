@@ -41,8 +41,10 @@ def email_command(month, customers, reports_dir, config, dry_run, resend, to):
     from .._text import split_list
     from ..errors import MailError
     from ..mail import send_reports
+    from ..mail.summary import send_summary, summary_recipients
     from ..project import current_project
 
+    summary_recipients()  # MAIL_SUMMARY_TO checked before any customer is mailed
     chosen = split_list(customers)
     reports_dir = reports_dir or current_project().reports_dir
     report = send_reports(
@@ -56,9 +58,9 @@ def email_command(month, customers, reports_dir, config, dry_run, resend, to):
         on_delivery=lambda delivery: click.echo(delivery.line()),
     )
     click.echo(report.summary())
-    from ..mail.summary import send_summary  # MAIL_SUMMARY_TO: the agency's own summary
-
-    line = send_summary(report, reports_dir=reports_dir)
+    line = send_summary(  # MAIL_SUMMARY_TO: the agency's own summary
+        report, reports_dir=reports_dir
+    )
     if line:
         click.echo(line)
     if not report.ok:

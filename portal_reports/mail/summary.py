@@ -54,7 +54,10 @@ def summary_recipients(environ: Mapping[str, str] | None = None) -> list[str]:
     parts = [f"{name} <{addr}>" if name else addr for name, addr in getaddresses([raw])]
     if not parts:
         raise ConfigError(f"{ENV_SUMMARY_TO}: no address in {raw!r}")
-    return [validate_address(p, ENV_SUMMARY_TO) for p in parts]
+    try:
+        return [validate_address(p, ENV_SUMMARY_TO) for p in parts]
+    except ConfigError as exc:  # name the value as given, not only the part read from it
+        raise ConfigError(f"{exc} (in {ENV_SUMMARY_TO}={raw!r})") from None
 
 
 def _sections(report: DeliveryReport) -> list[dict[str, Any]]:
