@@ -221,3 +221,23 @@ def test_unusable_files_are_one_line_naming_the_file_with_exit_2(
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.splitlines()
     assert line.startswith("Error: ") and expected in line and "unexpected" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("PORTAL_REPORTS_CELL_TIMEOUT", "abc", "PORTAL_REPORTS_CELL_TIMEOUT must be whole seconds"),
+        ("PORTAL_REPORTS_CELL_TIMEOUT", "-5", "got '-5'"),
+        ("PORTAL_REPORTS_TEMPLATES", "/nonexistent", "'/nonexistent' is not a folder"),
+    ],
+)
+def test_bad_run_settings_are_refused_before_anything_runs(
+    tmp_path, monkeypatch, name, value, expected
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    args = ["run", "--month", "2026-09", "--customer", "acme-dental", "--out", "o"]
+    result = CliRunner().invoke(cli, args, prog_name="portal-reports")
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert expected in line and not (tmp_path / "o").exists()

@@ -48,6 +48,7 @@ from ..reports.registry import registry as find_registry
 from ..resources import source_checkout
 from .jobs import JobResult, ReportJob
 from .manifest import FailedReport, Manifest, OutputFile, Period
+from .worker import cell_timeout
 
 FORMATS: tuple[str, ...] = ("html", "pdf")
 ALL_CUSTOMERS_DIR = "all"
@@ -395,6 +396,7 @@ def run_reports(
         raise ConfigError(f"fetch concurrency must be at least 1, got {fetch_concurrency}")
     check_writable_dir(out_dir, "output folder (--out)")
     check_templates()
+    cell_timeout()  # a bad PORTAL_REPORTS_CELL_TIMEOUT: one line now, not in every job
     config = config if config is not None else CustomersConfig.load()
     settings = {customer: config.settings_for(customer) for customer in customer_list}
     history_cache = HistoryCache.for_output(out_dir)

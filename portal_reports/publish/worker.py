@@ -122,11 +122,19 @@ def _warm_enabled() -> bool:
     return os.environ.get(ENV_WARM, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
-def _cell_timeout() -> int:
+def cell_timeout() -> int:
+    """Seconds one notebook cell may run (``PORTAL_REPORTS_CELL_TIMEOUT``, default 600): a
+    whole number from 1 to 86400, else a :class:`ConfigError` (the runner checks it first)."""
+    from ..errors import ConfigError
+
+    raw = os.environ.get(ENV_CELL_TIMEOUT, "").strip() or "600"
     try:
-        return max(1, int(os.environ.get(ENV_CELL_TIMEOUT, "600")))
+        seconds = int(raw)
     except ValueError:
-        return 600
+        seconds = 0
+    if not 1 <= seconds <= 86400:
+        raise ConfigError(f"{ENV_CELL_TIMEOUT} must be whole seconds from 1 to 86400, got {raw!r}")
+    return seconds
 
 
 # --------------------------------------------------------------------------- papermill engine
@@ -453,7 +461,7 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
             "progress_bar": False,
             "log_output": False,
             "request_save_on_cell_execute": False,  # written once, when it has run
-            "execution_timeout": _cell_timeout(),
+            "execution_timeout": cell_timeout(),
         }
         kernel = _kernel() if _warm_enabled() else None
         if kernel is not None:
