@@ -182,6 +182,7 @@ def test_workers_start_only_when_there_is_work_and_never_outlive_the_run(tmp_pat
     while alive(tree) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(tree), f"processes outlived the run: {described(alive(tree))}"
+    assert not (tmp_path / "other" / MONTH / "no-such-customer").exists()  # no empty folder
 
 
 @pytest.mark.parametrize("bad", ["../../escaped", "/tmp/escaped", ".hidden", "a/b", "x\ty"])

@@ -304,8 +304,9 @@ class Transport:
             if attempt > self.max_retries:
                 if status in RETRY_STATUSES:
                     raise self._http_error(method, path, resp, attempt)
-                raise PortalConnectionError(
+                raise PortalConnectionError(  # naming the Portal: the address may be the fault
                     f"{method} {path} failed after {attempt} attempt(s): {failure}"
+                    f" (Portal at {self.base_url})"
                 )
             wait = self._backoff(attempt, retry_after)
             if status == 429:

@@ -18,6 +18,7 @@ anything is fetched), so the incremental check sees every change to them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -421,6 +422,8 @@ def run_reports(
     finally:
         for item in pending.values():
             item.lock.release()
+            with contextlib.suppress(OSError):  # a customer-month that got nothing (its fetch
+                item.run.directory.rmdir()  # failed) leaves no empty folder behind
     return [item.run for item in pending.values()]
 
 
