@@ -255,3 +255,14 @@ def test_revenue_in_several_currencies_has_no_total(tmp_path):
     assert context["total"]["revenue"]["change"] == "–" and context["mixed_currencies"]
     same = _context(Portfolio("2026-10", rows[:1], "name", "2026-11-01T06:00:00Z", tmp_path))
     assert same["total"]["revenue"]["value"] == "€1,000.00"
+
+
+def test_portfolio_tells_a_missing_manifest_from_an_unreadable_one(tmp_path):
+    from portal_reports.publish.portfolio import _row
+
+    month_dir = tmp_path / "2026-09"
+    (month_dir / "never-finished").mkdir(parents=True)
+    (month_dir / "corrupt").mkdir()
+    (month_dir / "corrupt" / "manifest.json").write_text("{not json")
+    assert _row(tmp_path, "2026-09", "never-finished").status == "no manifest"
+    assert _row(tmp_path, "2026-09", "corrupt").status == "unreadable manifest"

@@ -117,7 +117,7 @@ class Row:
 
     customer: str
     name: str
-    status: str  # ok | failed | no manifest | not run
+    status: str  # ok | failed | no manifest | unreadable manifest | not run
     reports: str  # "3 ok", "failed: asr", ...
     data_check: str  # ok | mismatch | "" (unknown)
     figures: Figures | None
@@ -208,8 +208,9 @@ def _row(out_dir: Path, month: str, customer: str) -> Row:
     folder = out_dir / month / customer
     try:
         manifest = Manifest.load(folder)
-    except ManifestError:
-        return Row(customer, customer, "no manifest", "no manifest", "", None, None)
+    except ManifestError:  # absent (a run that never finished), or there but unreadable
+        status = "unreadable manifest" if (folder / MANIFEST).exists() else "no manifest"
+        return Row(customer, customer, status, status, "", None, None)
     status, reports = _report_status(manifest)
     check = str(manifest.data_check.get("status") or "")
     return Row(
