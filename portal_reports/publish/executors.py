@@ -18,6 +18,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -95,6 +96,9 @@ def _prewarm() -> str:
     return prewarm()
 
 
+_TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
+
+
 class LocalExecutor:
     """Worker processes on this machine (one per core by default)."""
 
@@ -117,6 +121,12 @@ class LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("spawn")
+        # An interrupted run exits at once (os._exit) without closing the pool's queues, and
+        # multiprocessing's resource tracker (started with the pool, with this interpreter's
+        # -W options) would then print a "leaked semaphore objects" warning under the one
+        # "Error: interrupted" line. It still cleans them up; only its warning is silenced.
+        if _TRACKER_QUIET not in sys.warnoptions:
+            sys.warnoptions.append(_TRACKER_QUIET)
         with _environment_without_credentials():
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=ctx, initializer=_init_local_worker

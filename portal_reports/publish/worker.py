@@ -199,7 +199,7 @@ def _async_client(km: Any) -> Any:
     kc = AsyncKernelClient(connection_file=km.connection_file, parent=km)
     kc.load_connection_info(km.get_connection_info())
     kc.allow_stdin = False
-    kc.start_channels()
+    kc.start_channels(hb=False)  # no heartbeat thread (see WarmKernel.ensure)
     run_sync(_subscribed)(kc)
     return kc
 
@@ -258,7 +258,10 @@ class WarmKernel:
         try:
             self.kc = self.km.client()  # set means ready and warm, once this block is through
             self.kc.allow_stdin = False
-            self.kc.start_channels()
+            # No heartbeat channel: its thread blocks in a zmq send that stop_channels() then
+            # joins forever (a worker hung that way in a benchmark); liveness comes from the
+            # kernel process itself (KernelManager.is_alive, nbclient's poll of it).
+            self.kc.start_channels(hb=False)
             self.kc.wait_for_ready(timeout=120)  # once per kernel: waits for IOPub to go quiet
             self.run(_PREWARM)
         except BaseException:
