@@ -58,9 +58,8 @@ def email_command(month, customers, reports_dir, config, dry_run, resend, to):
         on_delivery=lambda delivery: click.echo(delivery.line()),
     )
     click.echo(report.summary())
-    line = send_summary(  # MAIL_SUMMARY_TO: the agency's own summary
-        report, reports_dir=reports_dir
-    )
+    # MAIL_SUMMARY_TO: the agency's own summary
+    line = send_summary(report, reports_dir=reports_dir)
     if line:
         click.echo(line)
     if not report.ok:

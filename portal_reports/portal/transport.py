@@ -366,15 +366,13 @@ class Transport:
         Answers nested deeper than :data:`MAX_JSON_DEPTH` are refused here, at the edge, so no
         later step (frames, hashing, ``data.json``) can hit Python's recursion limit.
         """
-        if method != "GET" and (resp.status_code == 204 or not resp.content.strip()):
-            return None  # a change acknowledged without a body (204, or an empty 200)
         try:
             data = json.loads(resp.content)
         except RecursionError:
             raise self.invalid(method, path, "JSON nested too deeply to read") from None
         except ValueError:
-            if method != "GET":  # the status says the change was made; it is read back anyway
-                return None
+            if method != "GET":  # no body (204, an empty 200) or text: the status says the
+                return None  # change was made, and it is read back anyway
             text = resp.content.decode(resp.encoding or "utf-8", errors="replace").strip()
             framed = "Content-Length" in resp.headers or "chunked" in resp.headers.get(
                 "Transfer-Encoding", ""
