@@ -8,15 +8,9 @@ figures, charts) -> ``publish`` (runner, export, manifest) -> ``mail``; plus ``a
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("portal-reports")
-except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
-    __version__ = "0+unknown"
-
 from typing import TYPE_CHECKING
 
+from ._lazy import lazy_exports
 from .dates import month_range, previous_month
 from .errors import (
     AttributeValidationError,
@@ -120,17 +114,20 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+_exports_getattr, __dir__ = lazy_exports(__name__, _LAZY, globals())
+
+
+def __getattr__(name: str) -> object:
     """Everything that needs pandas or requests (frames, month data, client, sandbox,
-    registry, kit, export, runner, mail) is imported on first use."""
-    if name in _LAZY:
-        from importlib import import_module
+    registry, kit, export, runner, mail) is imported on first use; so is ``__version__``
+    (reading the installed metadata costs milliseconds each kernel clean-up would repeat)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
 
-        module, attr = _LAZY[name]
-        loaded = import_module(f".{module}", __name__)
-        return loaded if attr is None else getattr(loaded, attr)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+        try:
+            found = version("portal-reports")
+        except PackageNotFoundError:  # pragma: no cover - a tree that was never installed
+            found = "0+unknown"
+        globals()["__version__"] = found
+        return found
+    return _exports_getattr(name)

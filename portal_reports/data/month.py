@@ -217,10 +217,12 @@ class MonthData:
             self, raw=raw, sha256=raw_sha256(raw), targets=dict(targets or {}), note=note
         )
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str], files: dict[str, bytes] | None = None) -> Path:
         """Write the raw JSON to ``path`` and ``sessions.parquet`` beside it, each atomically
-        (temp file in the same folder + replace), the sessions first; returns ``path``."""
-        files = self.files()
+        (temp file in the same folder + replace), the sessions first; returns ``path``.
+        ``files`` is :meth:`files` when the caller has it already (the runner sends the same
+        bytes to the workers)."""
+        files = files or self.files()
         atomic_write(Path(path).parent / SESSIONS_FILE, files[SESSIONS_FILE])
         return atomic_write(path, files[DATA_FILE])
 

@@ -496,8 +496,8 @@ def _batch(
                 run.outcomes.append(outcome)
                 notify(outcome)
             return
-        data.save(run.directory / DATA_FILE)
         data_files = data.files()
+        data.save(run.directory / DATA_FILE, data_files)
         generated = format_utc(datetime.now(UTC))
         brand = _brand_metadata(data)
         for report in chosen:
@@ -615,12 +615,14 @@ def _report_of(future: Any, item: _Pending) -> str:
 
 def _finish(item: _Pending, chosen: Sequence[Report], executor: str) -> None:
     """Chart and manifest once every report of a customer-month is done."""
-    from ..reports.charts import key_chart_bytes
-
     run = item.run
     rank = {r.name: i for i, r in enumerate(chosen)}
     run.outcomes.sort(key=lambda o: rank.get(o.report, len(rank)))
-    chart = atomic_write(run.directory / "chart.png", item.key_chart or key_chart_bytes(item.data))
+    if item.key_chart is None:  # its job failed, or was not run here: draw it (matplotlib)
+        from ..reports.charts import key_chart_bytes
+
+        item.key_chart = key_chart_bytes(item.data)
+    chart = atomic_write(run.directory / "chart.png", item.key_chart)
     item.key_chart = None
     extra = [{"report": "chart", "format": "png", "path": chart.name}]
     extra += _write_logo(item.data, run.directory)

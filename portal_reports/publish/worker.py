@@ -37,6 +37,10 @@ JOB_PREFIX = "portal-reports-job-"  # + pid: a killed worker's folder is found a
 ENV_WARM = "PORTAL_REPORTS_WARM_KERNELS"
 ENV_CELL_TIMEOUT = "PORTAL_REPORTS_CELL_TIMEOUT"
 KERNEL = "python3"
+#: A batch kernel keeps no IPython history: every report's cells would otherwise go into the
+#: operator's ~/.ipython history database (one SQLite session per report, written by every
+#: kernel of the batch at once), which only grows and which nobody reads.
+KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)
 #: Environment variables never passed to workers or kernels (whatever their value).
 SECRET_NAMES = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PORTAL_BASE_URL", re.I)
 
@@ -244,6 +248,7 @@ class WarmKernel:
         km.start_kernel(
             cwd=tempfile.gettempdir(),
             env=clean_environment(),
+            extra_arguments=list(KERNEL_ARGUMENTS),
             stdout=subprocess.DEVNULL,  # kernel chatter never reaches the operator's terminal
             stderr=subprocess.DEVNULL,
         )
@@ -472,7 +477,7 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
             km = kernel.reset(work)
             options.update(engine_name="portal-warm", km=km)
         else:
-            options.update(cwd=str(work))
+            options.update(cwd=str(work), extra_arguments=list(KERNEL_ARGUMENTS))
         try:
             papermill.execute_notebook(str(source), str(executed), **options)
         except PapermillExecutionError as exc:

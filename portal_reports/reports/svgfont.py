@@ -27,8 +27,6 @@ import io
 import re
 from pathlib import Path
 
-import matplotlib
-
 FAMILY = "DejaVu Sans"
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 #: weight -> matplotlib's font file (what charts are measured with)
@@ -54,7 +52,10 @@ _SVG_SRC = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 
 
 def matplotlib_font(name: str) -> Path:
-    """One of the DejaVu files that ship with matplotlib."""
+    """One of the DejaVu files that ship with matplotlib (imported here, not with the module:
+    the batch runner loads the export module only to check the template)."""
+    import matplotlib
+
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
 
 
