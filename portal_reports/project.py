@@ -57,6 +57,19 @@ class Project:
         dirs.append(default_templates_dir().resolve())
         return list(dict.fromkeys(dirs))
 
+    def check_report_template(self) -> None:
+        """A ``PORTAL_REPORTS_TEMPLATES`` that is not a folder is a :class:`ConfigError`
+        rather than silently ignored; no ``portal/index.html.j2`` in any template folder is
+        an :class:`ExportError`. (Compiling it is :func:`~.publish.export.check_templates`.)"""
+        from .errors import ConfigError, ExportError
+
+        override = os.environ.get(ENV_TEMPLATES)
+        if override and not Path(override).expanduser().is_dir():
+            raise ConfigError(f"{ENV_TEMPLATES}: {override!r} is not a folder")
+        if not any((d / "portal" / "index.html.j2").is_file() for d in self.template_dirs):
+            where = ", ".join(str(d) for d in self.template_dirs)
+            raise ExportError(f"report template 'portal' not found (looked in {where})")
+
     @property
     def reports_dir(self) -> Path:
         """Where runs are written by default: the project's ``reports/`` (else ``./reports``)."""

@@ -186,3 +186,26 @@ def test_the_command_line_reports_a_deadline_in_one_line(server, tmp_path):
         f"Error: GET {INFO} timed out: no complete answer within the 1 s request deadline "
         "(PORTAL_REQUEST_DEADLINE) (1 attempt(s); last: cut off at the deadline)"
     ]
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_the_environment_proxy_is_used_unless_no_proxy_names_the_portal(monkeypatch, bypassed):
+    """Proxies and NO_PROXY are read once, when the client is made, as requests reads them."""
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with HostileServer() as portal, HostileServer() as proxy:
+        portal.route(INFO, json_answer(INFO_BODY))
+        proxy.fallback = json_answer(INFO_BODY)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        if bypassed:
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        with client_for(portal, max_retries=0) as c:
+            c.month_info(MONTH)
+            c.month_info(MONTH)
+        via_proxy = [path for _, path, _, _ in proxy.requests]
+        direct = [path for _, path, _, _ in portal.requests]
+    if bypassed:
+        assert not via_proxy and len(direct) == 2
+    else:  # a proxy is asked for the absolute URL
+        assert not direct and len(via_proxy) == 2
+        assert all(path.startswith(f"{portal.url}{INFO}?") for path in via_proxy)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -115,13 +116,35 @@ def test_cli_choices_and_list_parameters_read_the_registry(tmp_path):
     ]
 
 
-def test_broken_template_is_found_before_any_kernel(tmp_path, monkeypatch):
+def _processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line or environment holds ``text``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        for name in ("cmdline", "environ"):
+            try:
+                if text.encode() in Path(f"/proc/{entry}/{name}").read_bytes():
+                    found.append(int(entry))
+                    break
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_broken_template_stops_the_run_in_one_line_and_leaves_nothing_running(tmp_path):
+    """The template is compiled while the workers start: a broken one stops the run before
+    anything is fetched, and the workers and kernels started meanwhile are gone with it."""
     templates = tmp_path / "templates" / "portal"
     templates.mkdir(parents=True)
     (templates / "conf.json").write_text(json.dumps({"base_template": "base"}))
     (templates / "index.html.j2").write_text("{% extends 'base/index.html.j2' %}{% block x %}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env["PORTAL_REPORTS_TEMPLATES"] = str(tmp_path / "templates")
+    marker = tmp_path / "tmp"  # workers and kernels inherit it: their environment names it
+    marker.mkdir()
+    env["TMPDIR"] = str(marker)
     code = "from portal_reports.cli import main; main()"
     proc = subprocess.run(
         [sys.executable, "-c", code, "run", "--month", "2026-09", "--out", str(tmp_path / "out")],
@@ -136,3 +159,7 @@ def test_broken_template_is_found_before_any_kernel(tmp_path, monkeypatch):
     assert len(lines) == 1 and "template 'portal' cannot be loaded" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()  # nothing fetched or written
+    deadline = time.monotonic() + 10  # a kernel whose worker was killed exits within ~1 s
+    while _processes_mentioning(str(marker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(marker)) == []

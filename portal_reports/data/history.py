@@ -15,6 +15,7 @@ need are kept per month (summary, totals, channels, hours), so ``data.json`` sta
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -26,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_write, remove_stale_temp_files
 from ..dates import parse_month, previous_month, shift_month
-from .frames import _as_number
+from .frames import _as_number, info_frames
 
 if TYPE_CHECKING:
     from ..portal.client import PortalClient
+    from .frames import SessionsInfo
 
 HISTORY_MONTHS = 13
 DEFAULT_TIME_ZONE = "UTC"
@@ -88,6 +90,12 @@ class HistoryMonth:
     @property
     def has_data(self) -> bool:
         return self.info is not None
+
+    @functools.cached_property
+    def frames(self) -> SessionsInfo | None:
+        """``info`` as typed frames, converted once: a report's trend chart, its table and
+        the year-on-year figures all read every month of them."""
+        return None if self.info is None else info_frames(self.info)
 
 
 @dataclass(frozen=True)

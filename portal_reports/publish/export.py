@@ -55,7 +55,6 @@ __all__ = [
     "templates_dir",
 ]
 
-TEMPLATES_ENV = "PORTAL_REPORTS_TEMPLATES"
 FORMATS = ("html", "pdf")
 
 #: ``<meta name>`` written by the template -> key in the PDF document information dictionary.
@@ -86,14 +85,11 @@ def templates_dir() -> Path:
 
 def check_templates() -> None:
     """Load the ``portal`` template now, so a missing or broken one is a one-line
-    :class:`ExportError` before any kernel starts; a ``PORTAL_REPORTS_TEMPLATES`` that is
-    not a folder is a :class:`ConfigError` rather than silently ignored."""
-    override = os.environ.get(TEMPLATES_ENV)
-    if override and not Path(override).expanduser().is_dir():
-        raise ConfigError(f"{TEMPLATES_ENV}: {override!r} is not a folder")
-    if not any((d / "portal" / "index.html.j2").is_file() for d in template_dirs()):
-        where = ", ".join(str(d) for d in template_dirs())
-        raise ExportError(f"report template 'portal' not found (looked in {where})")
+    :class:`ExportError` before anything is fetched (see
+    :meth:`~portal_reports.project.Project.check_report_template` for the checks made first)."""
+    from ..project import current_project
+
+    current_project().check_report_template()
     try:
         PortalHTMLExporter().template  # noqa: B018 - loading is the check
     except Exception as exc:

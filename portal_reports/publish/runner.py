@@ -39,7 +39,6 @@ from .._io import (
     sha256_file,
 )
 from .._text import split_list
-from ..data.month import DATA_FILE, raw_sha256
 from ..dates import format_utc, parse_month, previous_month
 from ..errors import AuthError, ConfigError, NotebookExecutionError, PortalError
 from ..i18n import _, using
@@ -222,6 +221,8 @@ def inputs_sha256(
 ) -> str:
     """What a customer-month's outputs depend on: the fetched data (not when it was fetched)
     and ``code`` (:func:`code_inputs`, computed here when not given)."""
+    from ..data.month import raw_sha256
+
     content = {k: v for k, v in data.raw.items() if k not in ("fetched_at", "base_url")}
     parts = {"data": raw_sha256(content), **(code or code_inputs(chosen, formats))}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -378,13 +379,14 @@ def run_reports(
 
     Never raises for a failing notebook or a customer whose fetch fails (see each
     :class:`CustomerRun`); raises :class:`PortalError` for bad input, before anything is
-    fetched or any kernel starts. Each customer gets its own local month, language and brand
-    from ``config`` (default: the project's ``customers.toml``).
+    fetched (and, but for a template that does not compile, before any kernel starts). Each
+    customer gets its own local month, language and brand from ``config`` (default: the
+    project's ``customers.toml``).
     """
     from ..customers import CustomersConfig
     from ..data.history import HistoryCache
+    from ..project import current_project
     from .executors import make_executor
-    from .export import check_templates
 
     month = parse_month(month) if month else previous_month()
     registry = registry or find_registry(nb_dir)
@@ -396,7 +398,7 @@ def run_reports(
     if fetch_concurrency < 1:
         raise ConfigError(f"fetch concurrency must be at least 1, got {fetch_concurrency}")
     check_writable_dir(out_dir, "output folder (--out)")
-    check_templates()
+    current_project().check_report_template()  # compiled once the workers are starting
     cell_timeout()  # a bad PORTAL_REPORTS_CELL_TIMEOUT: one line now, not in every job
     config = config if config is not None else CustomersConfig.load()
     settings = {customer: config.settings_for(customer) for customer in customer_list}
@@ -408,13 +410,20 @@ def run_reports(
 
     pending: dict[str | None, _Pending] = {}
     try:
-        for customer in customer_list:  # all locks first: a second run refuses before fetching
-            directory = run_directory(out_dir, month, customer)
-            lock = FolderLock(directory, f"portal-reports run {month}").acquire()
-            pending[customer] = _Pending(CustomerRun(month, customer, directory), lock)
-            remove_stale_temp_files(directory)
-            history_cache.sweep(customer)  # its temp files too, left by a killed run
         with pool:
+            if force or any(_has_work(run_directory(out_dir, month, c)) for c in customer_list):
+                # some customer-month has work for certain: the workers and their kernels
+                # warm up while the template is compiled and the data comes
+                pool.start()
+            from .export import check_templates  # nbconvert: imported while workers start
+
+            check_templates()  # compiles the template: a broken one stops the run here
+            for customer in customer_list:  # all locks first: a second run refuses at once
+                directory = run_directory(out_dir, month, customer)
+                lock = FolderLock(directory, f"portal-reports run {month}").acquire()
+                pending[customer] = _Pending(CustomerRun(month, customer, directory), lock)
+                remove_stale_temp_files(directory)
+                history_cache.sweep(customer)  # its temp files too, left by a killed run
             _batch(
                 pending, month, chosen, chosen_formats, registry, pool, client, force,
                 fetch_concurrency, say, notify, settings, context,
@@ -445,6 +454,7 @@ def _batch(
     """Fetch customer-months concurrently and submit their jobs as each fetch completes."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
+    from ..data.month import DATA_FILE
     from ..portal.client import PortalClient
 
     notebooks = {r.name: r.path.read_text(encoding="utf-8") for r in chosen}
@@ -532,8 +542,6 @@ def _batch(
             item.waiting += 1
 
     try:
-        if force or any(_has_work(i.run.directory) for i in pending.values()):
-            pool.start()  # some customer-month has work for certain: warm up while data comes
         with ThreadPoolExecutor(max_workers=fetch_concurrency) as fetchers:
             fetching = {fetchers.submit(fetch, item): item for item in pending.values()}
             while fetching:

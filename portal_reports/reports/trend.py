@@ -49,15 +49,11 @@ def _check(keys: tuple[str, ...] | list[str]) -> None:
 
 def month_infos(data: MonthData) -> dict[str, SessionsInfo | None]:
     """Each history month's statistics as a :class:`SessionsInfo` (None: no data), oldest first."""
-    from ..data.frames import info_frames
-
     history = data.history
     if history is None or not history.months:  # data.json from before history: the month only
         return {data.month: data.info}
     return {
-        m.month: (data.info if m.month == data.month else info_frames(m.info))
-        if m.info is not None
-        else None
+        m.month: (data.info if m.month == data.month else m.frames) if m.has_data else None
         for m in history.months
     }
 
