@@ -78,7 +78,8 @@ _STALE_TMP = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (on this machine)."""
+    """Whether a process with this id is running (on this machine). A zombie, one that has
+    exited but was not reaped yet (a killed run's workers, until init collects them), is not."""
     if pid <= 0:
         return False
     try:
@@ -87,7 +88,11 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):  # no /proc (not Linux), or it exited just now
+        return True
 
 
 def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:

@@ -209,3 +209,17 @@ def test_the_environment_proxy_is_used_unless_no_proxy_names_the_portal(monkeypa
     else:  # a proxy is asked for the absolute URL
         assert not direct and len(via_proxy) == 2
         assert all(path.startswith(f"{portal.url}{INFO}?") for path in via_proxy)
+
+
+def test_netrc_credentials_are_sent_and_only_their_password_is_hidden(monkeypatch, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login portal password pw-Netrc-7731\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    with HostileServer() as portal:
+        portal.route(INFO, portal_error(400, "portal says pw-Netrc-7731 is wrong"))
+        with client_for(portal, max_retries=0) as c:
+            error, _ = timed(lambda: c.month_info(MONTH))
+        headers = portal.requests[0][2]
+    assert headers["Authorization"].startswith("Basic ")  # from .netrc, as requests sends it
+    assert "pw-Netrc-7731" not in str(error) and "portal says" in str(error)

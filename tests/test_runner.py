@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -377,3 +379,27 @@ def test_workers_start_early_for_months_that_failed_or_never_finished(tmp_path, 
     if manifest is not None:
         (tmp_path / "manifest.json").write_text(manifest)
     assert _has_work(tmp_path) is work
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_process_that_exited_but_was_not_reaped_is_not_alive(tmp_path):
+    """A killed run's workers stay zombies until init reaps them: their temporary folders
+    (kernel connection files, month data) are stale at once, not when init gets round to it."""
+    from portal_reports._io import pid_alive, remove_stale_temp_dirs
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    prefix = f"portal-reports-test-{os.getpid()}-{time.monotonic_ns()}-"
+    stale = Path(tempfile.gettempdir()) / f"{prefix}{child.pid}-tmp-x"
+    try:
+        deadline = time.monotonic() + 10
+        stat = Path(f"/proc/{child.pid}/stat")
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.05)
+        stale.mkdir()
+        assert not pid_alive(child.pid)  # a zombie: exited, not yet reaped
+        assert remove_stale_temp_dirs(prefix) == [stale] and not stale.exists()
+    finally:
+        child.wait()
+        shutil.rmtree(stale, ignore_errors=True)
+    assert pid_alive(os.getpid())

@@ -90,13 +90,9 @@ def test_cells_are_numbered_from_one_in_every_report(warm):
         assert _counts(result) == [1, 2, 3]  # the injected parameters cell comes first
 
 
-@pytest.mark.parametrize("warm_kernels", ["1", "0"])
-def test_report_cells_stay_out_of_the_operators_ipython_history(
-    warm, monkeypatch, tmp_path, warm_kernels
-):
-    """A batch kernel writes no IPython history (it would grow by every report's cells)."""
+def test_report_cells_stay_out_of_the_operators_ipython_history(warm, monkeypatch, tmp_path):
+    """A warm kernel writes no IPython history (it would grow by every report's cells)."""
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path))
-    monkeypatch.setenv(worker.ENV_WARM, warm_kernels)
     result = warm(_job("one", "x = 1", "print(x)"))
     assert result.failure is None and _outputs(result) == ["", "1"]
     assert (tmp_path / "profile_default").is_dir()  # the kernel did use this IPython folder

@@ -80,5 +80,8 @@ _LAZY = {
     "get_attribute": ("lookup", "get_attribute"),
     "list_attributes": ("lookup", "list_attributes"),
     "name_from_attributes": ("lookup", "name_from_attributes"),
-}
+    "csvio": ("csvio", None),
+    "edit": ("edit", None),
+    "lookup": ("lookup", None),
+}  # and the modules themselves, as attributes of the package
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

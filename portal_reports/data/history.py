@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_write, remove_stale_temp_files
 from ..dates import parse_month, previous_month, shift_month
-from .frames import _as_number, info_frames
 
 if TYPE_CHECKING:
     from ..portal.client import PortalClient
@@ -72,6 +71,8 @@ def _sessions(info: Mapping[str, Any]) -> float:
     """The month's session count, read as the frames read it (numeric strings too)."""
     summary = info.get("summary")
     sessions = summary.get("sessions") if isinstance(summary, Mapping) else None
+    from .frames import _as_number
+
     total = _as_number(sessions.get("total")) if isinstance(sessions, Mapping) else None
     if total is not None:
         return total
@@ -94,7 +95,10 @@ class HistoryMonth:
     @functools.cached_property
     def frames(self) -> SessionsInfo | None:
         """``info`` as typed frames, converted once: a report's trend chart, its table and
-        the year-on-year figures all read every month of them."""
+        the year-on-year figures all read every month of them (so they share one object:
+        change a copy, not these)."""
+        from .frames import info_frames
+
         return None if self.info is None else info_frames(self.info)
 
 

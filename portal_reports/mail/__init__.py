@@ -49,5 +49,14 @@ _LAZY = {
     "load_run": ("runs", "load_run"),
     "SendLog": ("sendlog", "SendLog"),
     "SmtpSettings": ("settings", "SmtpSettings"),
-}
+    "delivery": ("delivery", None),
+    "message": ("message", None),
+    "recipients": ("recipients", None),
+    "review": ("review", None),
+    "runs": ("runs", None),
+    "sendlog": ("sendlog", None),
+    "settings": ("settings", None),
+    "smtp": ("smtp", None),
+    "summary": ("summary", None),
+}  # and the modules themselves, as attributes of the package
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

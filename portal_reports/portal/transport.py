@@ -154,8 +154,10 @@ class Transport:
         self._session.proxies.update(found["proxies"])
         self._session.verify = found["verify"]
         self._session.cert = found["cert"]
-        if self._auth is None:
-            self._auth = requests.utils.get_netrc_auth(self.base_url)
+        self._hidden = (self._secret, *(self._auth or ()))  # never in a message
+        if self._auth is None and (netrc := requests.utils.get_netrc_auth(self.base_url)):
+            self._auth = netrc
+            self._hidden += (netrc[1],)  # its password (a login such as "portal" is no secret)
         self._session.trust_env = False
         if self._auth is not None:
             self._session.auth = self._auth  # HTTP Basic: the URL's user:password, or .netrc
@@ -433,7 +435,7 @@ class Transport:
 
     def scrub(self, text: str) -> str:
         """Remove the secret (and a URL password) from text built from foreign strings."""
-        return scrub(text, self._secret, *(self._auth or ()))
+        return scrub(text, *self._hidden)
 
     def _scrub_json(self, value: Any) -> Any:
         """``_scrub`` applied to every string of a decoded JSON value (error bodies)."""

@@ -408,22 +408,24 @@ def run_reports(
     say = progress or (lambda _msg: None)
     notify = on_report or (lambda _outcome: None)
 
+    if pool.name != "local":  # a cluster takes a while to reach: compile the template first
+        _compile_template()
     pending: dict[str | None, _Pending] = {}
+    created = _missing_folders(run_directory(out_dir, month, None).parent)
     try:
+        for customer in customer_list:  # all locks first: a second run refuses before starting
+            directory = run_directory(out_dir, month, customer)
+            lock = FolderLock(directory, f"portal-reports run {month}").acquire()
+            pending[customer] = _Pending(CustomerRun(month, customer, directory), lock)
+            remove_stale_temp_files(directory)
+            history_cache.sweep(customer)  # its temp files too, left by a killed run
         with pool:
-            if force or any(_has_work(run_directory(out_dir, month, c)) for c in customer_list):
+            if force or any(_has_work(item.run.directory) for item in pending.values()):
                 # some customer-month has work for certain: the workers and their kernels
                 # warm up while the template is compiled and the data comes
                 pool.start()
-            from .export import check_templates  # nbconvert: imported while workers start
-
-            check_templates()  # compiles the template: a broken one stops the run here
-            for customer in customer_list:  # all locks first: a second run refuses at once
-                directory = run_directory(out_dir, month, customer)
-                lock = FolderLock(directory, f"portal-reports run {month}").acquire()
-                pending[customer] = _Pending(CustomerRun(month, customer, directory), lock)
-                remove_stale_temp_files(directory)
-                history_cache.sweep(customer)  # its temp files too, left by a killed run
+            if pool.name == "local":
+                _compile_template()  # a broken one stops the run here, the workers with it
             _batch(
                 pending, month, chosen, chosen_formats, registry, pool, client, force,
                 fetch_concurrency, say, notify, settings, context,
@@ -433,7 +435,26 @@ def run_reports(
             item.lock.release()
             with contextlib.suppress(OSError):  # a customer-month that got nothing (its fetch
                 item.run.directory.rmdir()  # failed) leaves no empty folder behind
+        for folder in created:  # nor a month or output folder this run made for nothing
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     return [item.run for item in pending.values()]
+
+
+def _compile_template() -> None:
+    """Compile the report template (importing nbconvert): a one-line error if it is broken."""
+    from .export import check_templates
+
+    check_templates()
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
 
 
 def _batch(

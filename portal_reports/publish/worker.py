@@ -37,9 +37,10 @@ JOB_PREFIX = "portal-reports-job-"  # + pid: a killed worker's folder is found a
 ENV_WARM = "PORTAL_REPORTS_WARM_KERNELS"
 ENV_CELL_TIMEOUT = "PORTAL_REPORTS_CELL_TIMEOUT"
 KERNEL = "python3"
-#: A batch kernel keeps no IPython history: every report's cells would otherwise go into the
+#: A warm kernel keeps no IPython history: every report's cells would otherwise go into the
 #: operator's ~/.ipython history database (one SQLite session per report, written by every
-#: kernel of the batch at once), which only grows and which nobody reads.
+#: kernel of the batch at once), which only grows and which nobody reads. (Kernels nbclient
+#: starts itself, without warm kernels, keep theirs in memory.)
 KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)
 #: Environment variables never passed to workers or kernels (whatever their value).
 SECRET_NAMES = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PORTAL_BASE_URL", re.I)
@@ -81,7 +82,7 @@ del _fm, _gc
 #: After a notebook, run while the worker exports it: a kernel as the next notebook must find
 #: it (nothing of the last one left, this package's modules freshly imported, counts at 1).
 _CLEAN = """
-get_ipython().reset(new_session=True)  # %reset -f, and a new history session counting from 1
+get_ipython().reset(new_session=True)  # %reset -f, and execution counts from 1 again
 import importlib as _il, os as _os, sys as _sys, warnings as _warnings
 _os.chdir({home!r})  # the last job's folder is about to be removed
 for _name in [m for m in _sys.modules if m == "portal_reports" or m.startswith("portal_reports.")]:
@@ -477,7 +478,7 @@ def execute_job(job: ReportJob, executor: str = "local") -> JobResult:
             km = kernel.reset(work)
             options.update(engine_name="portal-warm", km=km)
         else:
-            options.update(cwd=str(work), extra_arguments=list(KERNEL_ARGUMENTS))
+            options.update(cwd=str(work))  # nbclient's kernels keep history in memory
         try:
             papermill.execute_notebook(str(source), str(executed), **options)
         except PapermillExecutionError as exc:
