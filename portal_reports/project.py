@@ -66,8 +66,9 @@ class Project:
         override = os.environ.get(ENV_TEMPLATES)
         if override and not Path(override).expanduser().is_dir():
             raise ConfigError(f"{ENV_TEMPLATES}: {override!r} is not a folder")
-        if not any((d / "portal" / "index.html.j2").is_file() for d in self.template_dirs):
-            where = ", ".join(str(d) for d in self.template_dirs)
+        dirs = self.template_dirs  # resolved on each read of the property: read once
+        if not any((d / "portal" / "index.html.j2").is_file() for d in dirs):
+            where = ", ".join(str(d) for d in dirs)
             raise ExportError(f"report template 'portal' not found (looked in {where})")
 
     @property
