@@ -1,10 +1,14 @@
-"""Package attributes imported on first use (PEP 562): a package lists what it offers without
-importing every module behind it, so importing one module of it stays cheap."""
+"""Imports paid on first use: package attributes (PEP 562), so that a package lists what it
+offers without importing every module behind it, and costly optional modules of other
+libraries that our processes import but rarely use."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from importlib import import_module
+from importlib.util import find_spec
+from types import ModuleType
 from typing import Any
 
 
@@ -28,3 +32,39 @@ def lazy_exports(
         return sorted(set(namespace) | set(names))
 
     return __getattr__, __dir__
+
+
+def defer_import(name: str, functions: tuple[str, ...]) -> None:
+    """Stand in for module ``name`` until it is really used: ``from name import f`` for an ``f``
+    in ``functions`` gets a function that imports the module on its first call; any other
+    public attribute imports it at once. Nothing changes if the module is missing or already imported.
+
+    For modules that are costly to import and usually unused: jsonschema imports
+    ``rfc3987_syntax`` (when installed, as JupyterLab's dependencies install it) for its IRI
+    format check, and that module compiles a Lark grammar on import, a second of CPU in every
+    process that imports nbformat, which never checks that format."""
+    if name in sys.modules or find_spec(name) is None:
+        return
+    stand_in = ModuleType(name, f"{name}, imported on first use")
+
+    def load() -> ModuleType:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return import_module(name)
+
+    def deferred(function: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(load(), function)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = function
+        return call
+
+    def attribute(attr: str) -> Any:
+        if attr.startswith("__"):  # probes such as __path__ or __file__ must not load it
+            raise AttributeError(attr)
+        return getattr(load(), attr)
+
+    for function in functions:
+        setattr(stand_in, function, deferred(function))
+    stand_in.__getattr__ = attribute  # type: ignore[attr-defined]
+    sys.modules[name] = stand_in

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -27,3 +28,37 @@ def test_importing_the_package_or_the_command_line_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_nbformat_loads_without_importing_rfc3987_syntax_yet_iri_checks_still_work(tmp_path):
+    """jsonschema imports rfc3987_syntax when installed (JupyterLab installs it), and that module
+    compiles a Lark grammar on import; our processes defer it to its first use. A stand-in
+    module on the path says when it is imported."""
+    module = tmp_path / "rfc3987_syntax"
+    module.mkdir()
+    (module / "__init__.py").write_text(
+        "print('imported')\ndef is_valid_syntax(term, value):\n    return ' ' not in value\n"
+    )
+    code = (
+        "import sys, portal_reports.publish.export, nbformat, nbconvert, papermill\n"
+        "print('loaded')\n"
+        "from jsonschema import Draft202012Validator as V\n"
+        "v = V({'format': 'iri'}, format_checker=V.FORMAT_CHECKER)\n"
+        "print(v.is_valid('http://example.org/'), v.is_valid('http://ex ample'))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split() == ["loaded", "imported", "True", "False"]
+
+
+def test_a_deferred_module_that_is_missing_or_loaded_is_left_alone():
+    from portal_reports._lazy import defer_import
+
+    defer_import("no_such_module_here", ("f",))
+    assert "no_such_module_here" not in sys.modules
+    defer_import("json", ("loads",))
+    import json
+
+    assert json.loads("[1]") == [1] and hasattr(json, "__file__")
