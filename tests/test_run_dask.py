@@ -1,17 +1,28 @@
-"""Resumable batches and the Dask executor: identical reports, a real scheduler and workers."""
+"""Resumable batches and the Dask executor: identical reports, a real scheduler and workers,
+and Ctrl-C with either executor."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import MONTH
-from test_run_batch import CUSTOMER, cli  # the same CLI runner (env: see conftest)
+from conftest import MONTH, popen_interruptible
+from test_run_batch import (  # the same CLI runner (env: see conftest)
+    CUSTOMER,
+    ENTRY,
+    alive,
+    cli,
+    descendants,
+    described,
+)
 
 
 def _outputs_without_dates(run_dir: Path) -> dict[str, str]:
@@ -118,3 +129,56 @@ def test_dask_scheduler_and_workers_in_other_folders_without_credentials(tmp_pat
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def _spawned(pids: set[int]) -> int:
+    """How many of ``pids`` are multiprocessing's spawned workers."""
+    count = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            count += b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return count
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["workers boot", "kernels run"])
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_ctrl_c_stops_a_run_in_one_line_and_leaves_no_process(tmp_path, env, executor, when):
+    """Ctrl-C at a terminal reaches the whole process group, workers included. A Dask
+    LocalCluster's workers used to print a KeyboardInterrupt traceback each (while booting,
+    or once running), or a Ctrl-C was swallowed and the run went on."""
+    out = tmp_path / "reports"
+    proc = popen_interruptible(
+        [sys.executable, "-c", ENTRY, "run", "--month", MONTH, "--out", str(out),
+         "--customer", CUSTOMER, "--customer", "bistro-ca-va", "--executor", executor,
+         "--workers", "2"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # a process group of its own, as a shell gives a command
+    )  # fmt: skip
+    tree: set[int] = set()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        tree |= descendants(proc.pid)
+        if when == "workers boot" and _spawned(tree) >= 2:
+            time.sleep(0.3 if executor == "dask" else 0.02)  # spawned, still importing
+            break
+        if when == "kernels run" and any(b"ipykernel" in _cmdline_bytes(pid) for pid in tree):
+            break
+        time.sleep(0.05)
+    tree |= descendants(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # as the terminal sends it
+    _, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["Error: interrupted; files written so far are complete"]
+    deadline = time.monotonic() + 10
+    while alive(tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(tree), f"processes outlived the run: {described(alive(tree))}"
+    assert not list(out.rglob("*.tmp"))
+
+
+def _cmdline_bytes(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -15,11 +15,15 @@ so no shared file system and no credentials are needed where the notebooks run.
 from __future__ import annotations
 
 import contextlib
+import glob
+import logging
 import os
 import shutil
 import signal
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -43,6 +47,23 @@ def _environment_without_credentials() -> Iterator[None]:
         os.environ.update(saved)
 
 
+@contextlib.contextmanager
+def _children_born_ignoring_ctrl_c() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started, so that they are born ignoring it (an
+    ignored signal stays ignored across exec): a Ctrl-C at the terminal reaches the whole
+    process group, and must not stop a worker half-started, with a traceback, before it can
+    ignore it itself. A Ctrl-C pressed in this window is lost: for local workers a few
+    milliseconds of spawning; for a ``LocalCluster``, its start-up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are the main thread's to set
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
     try:
@@ -64,15 +85,22 @@ def _init_local_worker() -> None:
     from . import worker
 
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
+    _leave_the_terminal_to_the_parent()
     folder = _private_temp_folder()
     multiprocessing.util.Finalize(None, worker.shutdown, exitpriority=10)
     multiprocessing.util.Finalize(  # after the kernel stopped (a higher priority runs first)
         None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=5
     )
+
+
+def _leave_the_terminal_to_the_parent() -> None:
+    """In a worker process: Ctrl-C is the parent's to handle (it stops the workers), and
+    kernel chatter (a kernel that died with its worker, say) stays off the terminal; what
+    goes wrong in a job comes back in its result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _private_temp_folder() -> str:
@@ -99,6 +127,16 @@ def _prewarm() -> str:
 _TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
 
 
+def _quiet_resource_tracker() -> None:
+    """An interrupted run exits at once (os._exit) without closing its process pool's queues,
+    and multiprocessing's resource tracker (started with the first pool, with this
+    interpreter's -W options) would then print a "leaked semaphore objects" warning under
+    the one "Error: interrupted" line. It still cleans them up; only its warning is
+    silenced."""
+    if _TRACKER_QUIET not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_QUIET)
+
+
 class LocalExecutor:
     """Worker processes on this machine (one per core by default)."""
 
@@ -121,13 +159,8 @@ class LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("spawn")
-        # An interrupted run exits at once (os._exit) without closing the pool's queues, and
-        # multiprocessing's resource tracker (started with the pool, with this interpreter's
-        # -W options) would then print a "leaked semaphore objects" warning under the one
-        # "Error: interrupted" line. It still cleans them up; only its warning is silenced.
-        if _TRACKER_QUIET not in sys.warnoptions:
-            sys.warnoptions.append(_TRACKER_QUIET)
-        with _environment_without_credentials():
+        _quiet_resource_tracker()
+        with _environment_without_credentials(), _children_born_ignoring_ctrl_c():
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=ctx, initializer=_init_local_worker
             )
@@ -163,6 +196,51 @@ class LocalExecutor:
                 process.join(5)
 
 
+def _spawned_children() -> int:
+    """How many child processes multiprocessing has spawned here (Linux; 0 where /proc
+    cannot tell), its resource tracker aside."""
+    count = 0
+    for path in glob.glob(f"/proc/{os.getpid()}/task/*/children"):
+        with contextlib.suppress(OSError), open(path) as children:
+            for pid in children.read().split():
+                with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                    count += b"spawn_main" in cmd.read()
+    return count
+
+
+def _start_local_cluster(cluster: Any, client_class: Any, n_workers: int) -> Any:
+    """Scale ``cluster`` (a ``LocalCluster`` started without workers) to ``n_workers`` and
+    connect a client once they are up. The worker processes are born ignoring Ctrl-C, while
+    a Ctrl-C still stops us: SIGINT is ignored here only until they are spawned, not while
+    they boot (seconds)."""
+    before = _spawned_children()
+    with _environment_without_credentials(), _children_born_ignoring_ctrl_c():
+        cluster.scale(n_workers)  # spawned on the cluster's event loop, a moment later
+        deadline = time.monotonic() + 10
+        while _spawned_children() < before + n_workers and time.monotonic() < deadline:
+            time.sleep(0.005)
+    client = client_class(cluster)
+    client.wait_for_workers(n_workers, timeout=120)
+    return client
+
+
+def _no_gc_diagnosis() -> None:
+    """A ``LocalCluster``'s scheduler times every garbage collection of this process with a gc
+    callback, and a Ctrl-C that lands in a callback is swallowed ("Exception ignored"): the
+    run went on. Those diagnostics are turned off."""
+    with contextlib.suppress(Exception):  # an internal API of distributed: best effort
+        from distributed.gc import disable_gc_diagnosis
+
+        disable_gc_diagnosis(force=True)
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask preload hook, run in each worker process of our own ``LocalCluster`` (also one the
+    nanny restarts): as for local workers, the terminal is left to the parent. A Ctrl-C
+    reaches the whole process group, and each worker printed a KeyboardInterrupt traceback."""
+    _leave_the_terminal_to_the_parent()
+
+
 class DaskExecutor:
     """A ``dask.distributed`` cluster: an existing scheduler, or a ``LocalCluster``."""
 
@@ -185,17 +263,25 @@ class DaskExecutor:
             if self.scheduler:
                 self._client = Client(self.scheduler, timeout="20s")
             else:
-                with _environment_without_credentials():
-                    self._cluster = LocalCluster(
-                        n_workers=max(1, self.workers or os.cpu_count() or 1),
-                        threads_per_worker=1,
-                        processes=True,
-                        dashboard_address=None,
-                    )
-                self._client = Client(self._cluster)
+                _quiet_resource_tracker()
+                self._cluster = LocalCluster(
+                    n_workers=0,  # the scheduler first; its workers below
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    preload=[__name__],  # dask_setup, in each worker process
+                    silence_logs=logging.ERROR,  # e.g. the tasks an interrupt cancels
+                )
+                _no_gc_diagnosis()
+                n_workers = max(1, self.workers or os.cpu_count() or 1)
+                self._client = _start_local_cluster(self._cluster, Client, n_workers)
         except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address
+            self.__exit__(type(exc), exc, None)
             where = self.scheduler or "a LocalCluster"
             raise ConfigError(f"cannot connect to the Dask scheduler {where}: {exc}") from None
+        except BaseException as exc:  # an interrupt while the cluster starts: nothing is left
+            self.__exit__(type(exc), exc, None)
+            raise
         return self
 
     def start(self) -> None:
@@ -212,11 +298,19 @@ class DaskExecutor:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         client, self._client = self._client, None
         cluster, self._cluster = self._cluster, None
+        if exc_type is not None:
+            # The run says what stopped it; a cluster torn down mid-task would log closed
+            # connections and cancelled tasks under that line.
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
         if client is not None:
-            from .worker import shutdown
+            if exc_type is None:
+                # Idle workers stop their warm kernels before they go. A busy worker would run
+                # this only once its notebook ended (the run waited for it), so after an error
+                # or an interrupt it is skipped: the kernels die with their workers.
+                from .worker import shutdown
 
-            with contextlib.suppress(Exception):
-                client.run(shutdown)  # stop the warm kernels before the workers go
+                with contextlib.suppress(Exception):
+                    client.run(shutdown)
             with contextlib.suppress(Exception):
                 client.close()
         if cluster is not None:
