@@ -5,6 +5,7 @@ libraries that our processes import but rarely use."""
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from importlib import import_module
 from importlib.util import find_spec
@@ -34,23 +35,38 @@ def lazy_exports(
     return __getattr__, __dir__
 
 
+_DEFERRED_LOCK = threading.Lock()
+
+
 def defer_import(name: str, functions: tuple[str, ...]) -> None:
-    """Stand in for module ``name`` until it is really used: ``from name import f`` for an ``f``
-    in ``functions`` gets a function that imports the module on its first call; any other
-    public attribute imports it at once. Nothing changes if the module is missing or already imported.
+    """Stand in for module ``name`` until it is really used: ``from name import f`` for an
+    ``f`` in ``functions`` gets a function that imports the module on its first call; any
+    other public attribute (``__all__`` too) imports it at once. Probes (``find_spec``,
+    ``__file__``, ``__path__``) see the real module's spec without importing it. Nothing
+    changes if the module is missing or already imported.
 
     For modules that are costly to import and usually unused: jsonschema imports
     ``rfc3987_syntax`` (when installed, as JupyterLab's dependencies install it) for its IRI
     format check, and that module compiles a Lark grammar on import, a second of CPU in every
     process that imports nbformat, which never checks that format."""
-    if name in sys.modules or find_spec(name) is None:
+    if name in sys.modules:
+        return
+    spec = find_spec(name)
+    if spec is None:
         return
     stand_in = ModuleType(name, f"{name}, imported on first use")
+    stand_in.__spec__ = spec
+    stand_in.__loader__ = spec.loader
+    if spec.has_location and spec.origin:
+        stand_in.__file__ = spec.origin
+    if spec.submodule_search_locations is not None:
+        stand_in.__path__ = list(spec.submodule_search_locations)
 
     def load() -> ModuleType:
-        if sys.modules.get(name) is stand_in:
-            del sys.modules[name]
-        return import_module(name)
+        with _DEFERRED_LOCK:
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            return import_module(name)
 
     def deferred(function: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -60,7 +76,10 @@ def defer_import(name: str, functions: tuple[str, ...]) -> None:
         return call
 
     def attribute(attr: str) -> Any:
-        if attr.startswith("__"):  # probes such as __path__ or __file__ must not load it
+        if attr == "__all__":  # import *: the real module's public names
+            real = load()
+            return getattr(real, "__all__", [n for n in vars(real) if not n.startswith("_")])
+        if attr.startswith("__"):  # probes must not load it
             raise AttributeError(attr)
         return getattr(load(), attr)
 

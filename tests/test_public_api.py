@@ -40,7 +40,9 @@ def test_nbformat_loads_without_importing_rfc3987_syntax_yet_iri_checks_still_wo
         "print('imported')\ndef is_valid_syntax(term, value):\n    return ' ' not in value\n"
     )
     code = (
-        "import sys, portal_reports.publish.export, nbformat, nbconvert, papermill\n"
+        "import sys, importlib.util, portal_reports.publish.export, nbformat, nbconvert\n"
+        "import papermill, rfc3987_syntax\n"
+        "assert importlib.util.find_spec('rfc3987_syntax').origin == rfc3987_syntax.__file__\n"
         "print('loaded')\n"
         "from jsonschema import Draft202012Validator as V\n"
         "v = V({'format': 'iri'}, format_checker=V.FORMAT_CHECKER)\n"

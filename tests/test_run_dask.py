@@ -141,7 +141,7 @@ def _spawned(pids: set[int]) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("when", ["workers boot", "kernels run"])
+@pytest.mark.parametrize("when", ["workers boot", "reports run"])
 @pytest.mark.parametrize("executor", ["local", "dask"])
 def test_ctrl_c_stops_a_run_in_one_line_and_leaves_no_process(tmp_path, env, executor, when):
     """Ctrl-C at a terminal reaches the whole process group, workers included. A Dask
@@ -155,19 +155,31 @@ def test_ctrl_c_stops_a_run_in_one_line_and_leaves_no_process(tmp_path, env, exe
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # a process group of its own, as a shell gives a command
     )  # fmt: skip
+    fetched = out / MONTH / CUSTOMER / "data.json"
     tree: set[int] = set()
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        tree |= descendants(proc.pid)
-        if when == "workers boot" and _spawned(tree) >= 2:
-            time.sleep(0.3 if executor == "dask" else 0.02)  # spawned, still importing
-            break
-        if when == "kernels run" and any(b"ipykernel" in _cmdline_bytes(pid) for pid in tree):
-            break
-        time.sleep(0.05)
-    tree |= descendants(proc.pid)
-    os.killpg(proc.pid, signal.SIGINT)  # as the terminal sends it
-    _, stderr = proc.communicate(timeout=90)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            tree |= descendants(proc.pid)
+            if when == "workers boot" and _spawned(tree) >= 2:
+                time.sleep(0.3 if executor == "dask" else 0.02)  # spawned, still importing
+                break
+            kernels = any(b"ipykernel" in _cmdline_bytes(pid) for pid in tree)
+            if when == "reports run" and kernels and fetched.exists():
+                time.sleep(1.5)  # the kernels are warm and the first notebooks run
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before the Ctrl-C"
+        os.killpg(proc.pid, signal.SIGINT)  # as the terminal sends it
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and time.monotonic() < deadline:
+            tree |= descendants(proc.pid)  # a kernel started meanwhile must go too
+            time.sleep(0.05)
+        _, stderr = proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["Error: interrupted; files written so far are complete"]
     deadline = time.monotonic() + 10

@@ -196,11 +196,14 @@ class LocalExecutor:
                 process.join(5)
 
 
-def _spawned_children() -> int:
-    """How many child processes multiprocessing has spawned here (Linux; 0 where /proc
-    cannot tell), its resource tracker aside."""
+def _spawned_children() -> int | None:
+    """How many child processes multiprocessing has spawned here, its resource tracker
+    aside; None where /proc cannot tell (not Linux)."""
+    lists = glob.glob(f"/proc/{os.getpid()}/task/*/children")
+    if not lists:
+        return None
     count = 0
-    for path in glob.glob(f"/proc/{os.getpid()}/task/*/children"):
+    for path in lists:
         with contextlib.suppress(OSError), open(path) as children:
             for pid in children.read().split():
                 with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as cmd:
@@ -208,19 +211,45 @@ def _spawned_children() -> int:
     return count
 
 
+def _worker_states(cluster: Any) -> list[str]:
+    """The state of each of ``cluster``'s nannies (``running``, ``failed``, ...)."""
+    while True:
+        try:  # the dict belongs to the cluster's event loop thread
+            return [getattr(w.status, "name", "") for w in list(cluster.workers.values())]
+        except RuntimeError:  # it changed while read
+            continue
+
+
 def _start_local_cluster(cluster: Any, client_class: Any, n_workers: int) -> Any:
     """Scale ``cluster`` (a ``LocalCluster`` started without workers) to ``n_workers`` and
-    connect a client once they are up. The worker processes are born ignoring Ctrl-C, while
-    a Ctrl-C still stops us: SIGINT is ignored here only until they are spawned, not while
-    they boot (seconds)."""
+    connect a client once they run. The worker processes are born ignoring Ctrl-C and
+    without credentials, while a Ctrl-C still stops us: SIGINT is ignored here only until
+    they are spawned (milliseconds), not while they boot (seconds). A worker that fails to
+    start fails the run at once."""
     before = _spawned_children()
-    with _environment_without_credentials(), _children_born_ignoring_ctrl_c():
-        cluster.scale(n_workers)  # spawned on the cluster's event loop, a moment later
-        deadline = time.monotonic() + 10
-        while _spawned_children() < before + n_workers and time.monotonic() < deadline:
-            time.sleep(0.005)
+    with _environment_without_credentials():
+        with _children_born_ignoring_ctrl_c():
+            cluster.scale(n_workers)  # spawned on the cluster's event loop, a moment later
+            deadline = time.monotonic() + 10
+            while before is not None and time.monotonic() < deadline:
+                spawned = _spawned_children()
+                if spawned is None or spawned >= before + n_workers:
+                    break
+                if "failed" in _worker_states(cluster):
+                    break
+                time.sleep(0.005)
+        deadline = time.monotonic() + 120
+        while True:
+            states = _worker_states(cluster)
+            if "failed" in states:
+                raise ConfigError("a worker of the Dask LocalCluster failed to start (see above)")
+            if len(states) >= n_workers and all(state == "running" for state in states):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"its {n_workers} worker(s) did not start within 120 s")
+            time.sleep(0.02)
     client = client_class(cluster)
-    client.wait_for_workers(n_workers, timeout=120)
+    client.wait_for_workers(n_workers, timeout=60)
     return client
 
 
@@ -270,7 +299,6 @@ class DaskExecutor:
                     processes=True,
                     dashboard_address=None,
                     preload=[__name__],  # dask_setup, in each worker process
-                    silence_logs=logging.ERROR,  # e.g. the tasks an interrupt cancels
                 )
                 _no_gc_diagnosis()
                 n_workers = max(1, self.workers or os.cpu_count() or 1)
@@ -298,24 +326,30 @@ class DaskExecutor:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         client, self._client = self._client, None
         cluster, self._cluster = self._cluster, None
+        logger = logging.getLogger("distributed")
+        level = logger.level
         if exc_type is not None:
             # The run says what stopped it; a cluster torn down mid-task would log closed
             # connections and cancelled tasks under that line.
-            logging.getLogger("distributed").setLevel(logging.CRITICAL)
-        if client is not None:
-            if exc_type is None:
-                # Idle workers stop their warm kernels before they go. A busy worker would run
-                # this only once its notebook ended (the run waited for it), so after an error
-                # or an interrupt it is skipped: the kernels die with their workers.
-                from .worker import shutdown
+            logger.setLevel(logging.CRITICAL)
+        try:
+            if client is not None:
+                if exc_type is None:
+                    # Idle workers stop their warm kernels before they go. A busy worker would
+                    # run this only once its notebook ended, so after an error or an interrupt
+                    # it is skipped: our LocalCluster's kernels die with its workers, and a
+                    # remote worker keeps its kernel for the next run (or until it exits).
+                    from .worker import shutdown
 
+                    with contextlib.suppress(Exception):
+                        client.run(shutdown)
                 with contextlib.suppress(Exception):
-                    client.run(shutdown)
-            with contextlib.suppress(Exception):
-                client.close()
-        if cluster is not None:
-            with contextlib.suppress(Exception):
-                cluster.close()
+                    client.close()
+            if cluster is not None:
+                with contextlib.suppress(Exception):
+                    cluster.close()
+        finally:
+            logger.setLevel(level)
 
 
 def make_executor(
