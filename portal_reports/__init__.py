@@ -91,30 +91,22 @@ __all__ = [
 
 # Imported on first use: pandas, requests and the rest load only when a name needs them, so
 # the command line, worker processes and kernels start without them.
-_LAZY = {
-    "SessionsInfo": ("data.frames", "SessionsInfo"),
-    "attributes_frame": ("data.frames", "attributes_frame"),
-    "info_frames": ("data.frames", "info_frames"),
-    "sessions_frame": ("data.frames", "sessions_frame"),
-    "MonthData": ("data.month", "MonthData"),
-    "fetch_month": ("data.month", "fetch_month"),
-    "load_month": ("data.month", "load_month"),
-    "PortalClient": ("portal.client", "PortalClient"),
-    "CustomersConfig": ("customers", "CustomersConfig"),
-    "Sandbox": ("sandbox", "Sandbox"),
-    "Manifest": ("publish.manifest", "Manifest"),
-    "Project": ("project", "Project"),
-    "Registry": ("reports.registry", "Registry"),
-    "Report": ("reports.registry", "Report"),
-    "export_notebook": ("publish.export", "export_notebook"),
-    "kit": ("reports.kit", None),
-    "registry": ("reports.registry", "registry"),
-    "run_reports": ("publish.runner", "run_reports"),
-    "send_reports": ("mail.delivery", "send_reports"),
+_EXPORTS = {
+    "data.frames": ("SessionsInfo", "attributes_frame", "info_frames", "sessions_frame"),
+    "data.month": ("MonthData", "fetch_month", "load_month"),
+    "portal.client": ("PortalClient",),
+    "customers": ("CustomersConfig",),
+    "sandbox": ("Sandbox",),
+    "publish.manifest": ("Manifest",),
+    "project": ("Project",),
+    "reports.registry": ("Registry", "Report", "registry"),
+    "publish.export": ("export_notebook",),
+    "publish.runner": ("run_reports",),
+    "mail.delivery": ("send_reports",),
 }
 
 
-_exports_getattr, __dir__ = lazy_exports(__name__, _LAZY, globals())
+_exports_getattr, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), modules=("reports.kit",))
 
 
 def __getattr__(name: str) -> object:

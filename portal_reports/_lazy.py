@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
@@ -14,11 +14,20 @@ from typing import Any
 
 
 def lazy_exports(
-    package: str, names: Mapping[str, tuple[str, str | None]], namespace: dict[str, Any]
+    package: str,
+    exports: Mapping[str, Iterable[str]],
+    namespace: dict[str, Any],
+    *,
+    modules: Iterable[str] = (),
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for ``package``: ``names`` maps a public name to
-    (submodule, attribute; None for the submodule itself). A name is imported when first
-    used, then kept in ``namespace`` (the package's globals)."""
+    """``__getattr__`` and ``__dir__`` for ``package``: ``exports`` maps a submodule to the
+    names of it the package offers; each of ``modules`` (a submodule) is offered itself,
+    under its last name. A name is imported when first used, then kept in ``namespace``
+    (the package's globals)."""
+    names: dict[str, tuple[str, str | None]] = {
+        name: (module, name) for module, offered in exports.items() for name in offered
+    }
+    names.update({module.rpartition(".")[2]: (module, None) for module in modules})
 
     def __getattr__(name: str) -> Any:
         if name not in names:

@@ -34,29 +34,23 @@ __all__ = [
 
 # Imported on first use, so a module that needs one of these (customers.py needs
 # recipients) does not load the rest.
-_LAZY = {
-    "Delivery": ("delivery", "Delivery"),
-    "DeliveryReport": ("delivery", "DeliveryReport"),
-    "send_reports": ("delivery", "send_reports"),
-    "attachment_name": ("message", "attachment_name"),
-    "build_message": ("message", "build_message"),
-    "format_figures": ("message", "format_figures"),
-    "write_eml": ("message", "write_eml"),
-    "Recipients": ("recipients", "Recipients"),
-    "load_recipients": ("recipients", "load_recipients"),
-    "ReportFile": ("runs", "ReportFile"),
-    "ReportRun": ("runs", "ReportRun"),
-    "load_run": ("runs", "load_run"),
-    "SendLog": ("sendlog", "SendLog"),
-    "SmtpSettings": ("settings", "SmtpSettings"),
-    "delivery": ("delivery", None),
-    "message": ("message", None),
-    "recipients": ("recipients", None),
-    "review": ("review", None),
-    "runs": ("runs", None),
-    "sendlog": ("sendlog", None),
-    "settings": ("settings", None),
-    "smtp": ("smtp", None),
-    "summary": ("summary", None),
-}  # and the modules themselves, as attributes of the package
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+_EXPORTS = {
+    "delivery": ("Delivery", "DeliveryReport", "send_reports"),
+    "message": ("attachment_name", "build_message", "format_figures", "write_eml"),
+    "recipients": ("Recipients", "load_recipients"),
+    "runs": ("ReportFile", "ReportRun", "load_run"),
+    "sendlog": ("SendLog",),
+    "settings": ("SmtpSettings",),
+}
+_MODULES = (
+    "delivery",
+    "message",
+    "recipients",
+    "review",
+    "runs",
+    "sendlog",
+    "settings",
+    "smtp",
+    "summary",
+)  # offered as attributes of the package themselves
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), modules=_MODULES)

@@ -52,8 +52,8 @@ def _children_born_ignoring_ctrl_c() -> Iterator[None]:
     """Ignore SIGINT while worker processes are started, so that they are born ignoring it (an
     ignored signal stays ignored across exec): a Ctrl-C at the terminal reaches the whole
     process group, and must not stop a worker half-started, with a traceback, before it can
-    ignore it itself. A Ctrl-C pressed in this window is lost: for local workers a few
-    milliseconds of spawning; for a ``LocalCluster``, its start-up."""
+    ignore it itself. A Ctrl-C pressed in this window, the milliseconds of spawning, is
+    lost."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are the main thread's to set
         return
@@ -303,12 +303,11 @@ class DaskExecutor:
                 _no_gc_diagnosis()
                 n_workers = max(1, self.workers or os.cpu_count() or 1)
                 self._client = _start_local_cluster(self._cluster, Client, n_workers)
-        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address
+        except BaseException as exc:  # an error or an interrupt meanwhile: nothing is left
             self.__exit__(type(exc), exc, None)
-            where = self.scheduler or "a LocalCluster"
-            raise ConfigError(f"cannot connect to the Dask scheduler {where}: {exc}") from None
-        except BaseException as exc:  # an interrupt while the cluster starts: nothing is left
-            self.__exit__(type(exc), exc, None)
+            if isinstance(exc, (OSError, TimeoutError, ValueError)):  # ValueError: a bad address
+                where = self.scheduler or "a LocalCluster"
+                raise ConfigError(f"cannot connect to the Dask scheduler {where}: {exc}") from None
             raise
         return self
 
