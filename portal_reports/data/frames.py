@@ -584,7 +584,13 @@ class SessionsInfo:
             ("working_hours", "Working hours"),
             ("non_working_hours", "Non-working"),
         ):
-            count = int(hours.get(key, 0))
+            count = hours.get(key)
+            if count is None:  # no sessions_by_hours row: the summary's split, if sent
+                count = self.metric("sessions", key)
+            if count is None or np.isnan(count):
+                lines.append((label, "-"))
+                continue
+            count = int(count)
             lines.append((label, f"{count:,}{_share(count, total)}"))
         channels = ", ".join(
             f"{c} {int(n):,}{_share(int(n), total)}"

@@ -17,6 +17,7 @@ from .figures import (
     CrossCheck,
     Kpi,
     after_hours_share,
+    checked_value,
     crosscheck,
     hours_split,
     split_columns,
@@ -222,8 +223,12 @@ def title_html(data: MonthData, report_title: str) -> str:
 def after_hours_sentence(data: MonthData) -> str:
     """What after-hours coverage earned, in one sentence."""
     info = data.info
-    earned = summary_value(info, "revenue", "non_working_hours")
+    earned = checked_value(info, "revenue", "non_working_hours")
     share = after_hours_share(info, "revenue")
+    if share is not None and math.isnan(share):
+        return _("Revenue outside working hours was not reported for {month}.").format(
+            month=data.period.label()
+        )
     if share is None:
         return _("No revenue was recorded in {month}.").format(month=data.period.label())
     return _(

@@ -8,6 +8,7 @@ axes with units; a month without sessions gives a chart that says so instead of 
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +24,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from .._io import atomic_write
 from ..i18n import N_, _, current, month_label, using
-from .figures import channel_name, daily_series, summary_value
+from .figures import (
+    channel_name,
+    checked_value,
+    conversion_rate,
+    daily_series,
+    summary_value,
+)
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
 from .svgfont import embed_font
 
@@ -191,17 +198,21 @@ def _date_axis(ax: Axes, period: ReportMonth) -> None:
     ax.tick_params(axis="x", which="minor", length=2)
 
 
-def _thousands(ax: Axes, axis: str = "y") -> None:
-    """Tick labels with the locale's separators; decimals only when the axis range is small."""
+def _thousands(ax: Axes, axis: str = "y", *, counts: bool = False) -> None:
+    """Tick labels with the locale's separators; decimals only when the axis range is small
+    and it shows amounts (``counts``: whole ticks only, never "1.0")."""
     limits = ax.get_ylim if axis == "y" else ax.get_xlim
     lang = current()
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if counts:
+        target.set_major_locator(MaxNLocator(integer=True))
 
     def fmt(value: float, _pos: int | None) -> str:
         span = abs(limits()[1] - limits()[0])
-        decimals = 0 if span >= 10 else 1 if span >= 1 else 2
+        decimals = 0 if counts or span >= 10 else 1 if span >= 1 else 2
         return lang.decimal(value, decimals)
 
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
+    target.set_major_formatter(FuncFormatter(fmt))
 
 
 def _percent_axis(ax: Axes, axis: str = "y") -> None:
@@ -231,18 +242,18 @@ def sessions_leads_by_day(data: MonthData) -> Figure:
         daily = daily_series(data)
         x = mdates.date2num(daily.index.to_pydatetime())
         ax.bar(x, daily["sessions"], width=0.75, color=colours["sessions"], label=_("Sessions"))
-        ax.plot(
-            x,
-            daily["leads"],
-            color=colours["leads"],
-            marker="o",
-            markersize=3,
-            linewidth=1.6,
-            label=_("Leads"),
-        )
+        if daily.attrs["leads_known"]:  # no line of zeros when leads by day are not known
+            ax.plot(
+                x,
+                daily["leads"],
+                color=colours["leads"],
+                marker="o",
+                markersize=3,
+                linewidth=1.6,
+                label=_("Leads"),
+            )
         _date_axis(ax, data.period)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        _thousands(ax)
+        _thousands(ax, counts=True)
         ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1.0, 1.0))
         ax.set_ylim(0, max(1, daily["sessions"].max()) * 1.15)
     return fig
@@ -258,6 +269,9 @@ def conversion_by_day(data: MonthData) -> Figure:
             _empty(ax)
             return fig
         daily = daily_series(data)
+        if not daily.attrs["leads_known"]:
+            _empty(ax, _("Leads by day are not available from the Portal"))
+            return fig
         x = mdates.date2num(daily.index.to_pydatetime())
         rate = daily["conversion_rate"] * 100
         ax.plot(
@@ -269,7 +283,10 @@ def conversion_by_day(data: MonthData) -> Figure:
             linewidth=1.4,
             label=_("Daily rate"),
         )
-        overall = daily["leads"].sum() / max(1, daily["sessions"].sum()) * 100
+        month = conversion_rate(data.info)  # as the headline card shows it
+        if month is None or math.isnan(month):
+            month = daily.attrs["month_conversion"] or 0.0
+        overall = month * 100
         ax.axhline(
             overall,
             color=colours["line"],
@@ -301,7 +318,7 @@ def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
             _("Session type"),
         )
         if rows.empty:
-            _empty(ax)
+            _empty(ax, None if not _has_sessions(data) else _("The Portal sent no session types"))
             return fig
         labels = [portal_label(str(a).replace("_", " ").capitalize()) for a in rows["argument"]]
         counts = rows["total_sessions"].to_numpy()
@@ -314,7 +331,7 @@ def session_types_chart(data: MonthData, limit: int = 8) -> Figure:
         ax.grid(axis="y", visible=False)
         ax.grid(axis="x", visible=True)
         ax.set_xlim(0, max(1, counts.max()) * 1.15)
-        _thousands(ax, "x")
+        _thousands(ax, "x", counts=True)
         from matplotlib.patches import Patch
 
         ax.legend(
@@ -360,28 +377,28 @@ def hours_split_chart(
                 short = _(EMPTY_TEXT) if len(metrics) == 1 else _("No sessions")
                 _empty(ax, short, EMPTY_HEIGHT if len(metrics) == 1 else 2.2)
                 continue
-            values = [
-                summary_value(data.info, metric, "working_hours"),
-                summary_value(data.info, metric, "non_working_hours"),
+            sent = [
+                checked_value(data.info, metric, "working_hours"),
+                checked_value(data.info, metric, "non_working_hours"),
             ]
-            total = sum(values)
+            values = [0.0 if math.isnan(v) else v for v in sent]  # no bar for "–"
+            total = checked_value(data.info, metric)  # the Portal's total, else the two parts
+            total = sum(values) if math.isnan(total) or total < sum(values) else total
             bars = ax.bar(
                 [_("Working hours"), _("After hours")],
                 values,
                 width=0.6,
                 color=[colours["working"], colours["after"]],
             )
-            shares = [fmt_pct(v / total) if total else "" for v in values]
+            shares = ["" if not total or math.isnan(v) else fmt_pct(v / total) for v in sent]
             ax.bar_label(
                 bars,
-                labels=[f"{fmt(v)}\n{s}" for v, s in zip(values, shares, strict=True)],
+                labels=[f"{fmt(v)}\n{s}" for v, s in zip(sent, shares, strict=True)],
                 padding=2,
                 fontsize=8,
             )
             ax.set_ylim(0, max(1.0, max(values)) * 1.3)
-            _thousands(ax)
-            if metric not in ("revenue", "asr", "opportunity_value"):
-                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            _thousands(ax, counts=metric not in ("revenue", "asr", "opportunity_value"))
     return fig
 
 
@@ -404,9 +421,10 @@ def hours_share_chart(
             return fig
         names, work, after = [], [], []
         for metric in metrics:
-            w = summary_value(data.info, metric, "working_hours")
-            a = summary_value(data.info, metric, "non_working_hours")
-            total = w + a
+            w = checked_value(data.info, metric, "working_hours")
+            a = checked_value(data.info, metric, "non_working_hours")
+            total = w + a  # NaN when either is missing: no bar, rather than a false 100%
+            total = 0.0 if math.isnan(total) else total
             names.append(_(_METRIC_LABELS.get(metric, (metric,))[0]))
             work.append(100 * w / total if total else 0.0)
             after.append(100 * a / total if total else 0.0)
@@ -447,7 +465,7 @@ def channel_chart(data: MonthData) -> Figure:
         fig, (ax,) = _figure(figsize=(FIGSIZE[0], 1.0 + 0.45 * max(2, len(channels))))
         _label(ax, _("Share of sessions by channel"), _("Share of sessions (%)"), _("Channel"))
         if channels.empty:
-            _empty(ax)
+            _empty(ax, None if not _has_sessions(data) else _("The Portal sent no channels"))
             return fig
         total = channels["count"].sum()
         shares = channels["count"].to_numpy() / total * 100
@@ -488,6 +506,9 @@ def asr_by_day(data: MonthData) -> Figure:
             _empty(ax)
             return fig
         daily = daily_series(data)
+        if not daily.attrs["asr_known"]:
+            _empty(ax, _("ASR amounts by day are not available from the Portal"))
+            return fig
         x = mdates.date2num(daily.index.to_pydatetime())
         ax.bar(x, daily["asr_amount"], width=0.75, color=colours["asr"], label=_("ASR amount"))
         _date_axis(ax, data.period)

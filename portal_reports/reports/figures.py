@@ -32,6 +32,8 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 # --------------------------------------------------------------------------- summary access
 
+AFTER = "non_working_hours"  # the summary column of what happened outside working hours
+
 
 def summary_value(info: SessionsInfo, metric: str, column: str = "total") -> float:
     """One figure of ``/sessions/info`` summary (0.0 when the Portal left it out or sent an
@@ -44,11 +46,23 @@ def summary_value(info: SessionsInfo, metric: str, column: str = "total") -> flo
 
 
 def checked_value(info: SessionsInfo, metric: str, column: str = "total") -> float:
-    """:func:`summary_value`, but NaN when the Portal sent a value that could not be used
-    (see ``SessionsInfo.invalid``): headline cards show it as "–", never as 0."""
-    if (metric, column) in getattr(info, "invalid", ()):
+    """:func:`summary_value`, but NaN when the Portal left the value out, sent null or sent a
+    value that could not be used (see ``SessionsInfo.invalid``): cards, tables and the
+    manifest show "–" or null for it, never 0."""
+    summary = info.summary
+    if metric not in summary.index or column not in summary.columns:
         return math.nan
-    return summary_value(info, metric, column)
+    return float(summary.loc[metric, column])  # NaN for a cell left out or invalid
+
+
+def not_sent(info: SessionsInfo, cells: Sequence[tuple[str, str]]) -> bool:
+    """True when one of the summary ``cells`` (metric, column) was left out or null (rather
+    than sent but invalid)."""
+    invalid = getattr(info, "invalid", frozenset())
+    return any(
+        math.isnan(checked_value(info, metric, column)) and (metric, column) not in invalid
+        for metric, column in cells
+    )
 
 
 def _checked_ratio(info: SessionsInfo, numerator: str, denominator: str) -> float | None:
@@ -83,10 +97,12 @@ def average_opportunity_value(info: SessionsInfo) -> float | None:
 
 
 def after_hours_share(info: SessionsInfo, metric: str) -> float | None:
-    """Share of ``metric`` outside working hours (0..1); None when the total is 0."""
-    return _ratio(
-        summary_value(info, metric, "non_working_hours"), summary_value(info, metric, "total")
-    )
+    """Share of ``metric`` outside working hours (0..1); None when the total is 0, NaN when
+    either figure is missing or invalid."""
+    after, total = checked_value(info, metric, "non_working_hours"), checked_value(info, metric)
+    if math.isnan(after) or math.isnan(total):
+        return math.nan
+    return _ratio(after, total)
 
 
 # --------------------------------------------------------------------------- headline KPIs
@@ -116,10 +132,12 @@ def _kpi(
     previous_label: str,
     *,
     rate: bool = False,
+    not_sent: tuple[bool, bool] = (False, False),
 ) -> Kpi:
     """A Kpi; counts compare in %, rates (0..1) in percentage points. Text in the active
     language, changes signed with a real minus sign (``−4.2% vs September``). NaN (a value
-    the Portal sent but that could not be used) shows as "–" with no comparison."""
+    the Portal did not send, ``not_sent`` for this and the previous month, or sent but could
+    not be used) shows as "–" with no comparison."""
     lang = current()
 
     def versus(change: str) -> str:
@@ -127,7 +145,10 @@ def _kpi(
 
     if _is_nan(value) or _is_nan(previous):
         where = lang.gettext("this month") if _is_nan(value) else previous_label
-        text = lang.gettext("n/a (invalid data, {where})").format(where=where)
+        if not_sent[0 if _is_nan(value) else 1]:
+            text = lang.gettext("n/a (not reported by the Portal, {where})").format(where=where)
+        else:
+            text = lang.gettext("n/a (invalid data, {where})").format(where=where)
         return Kpi(label, None, fmt(None), None, None, None, "na", text)
     if value is None or previous is None:
         text = (
@@ -170,64 +191,57 @@ class FigureSpec:
     value: Callable[[SessionsInfo], float | None]
     fmt: Callable[[float | None], str]
     rate: bool = False
+    #: The summary cells (metric, column) the value is computed from.
+    cells: tuple[tuple[str, str], ...] = ()
 
 
 def _is_nan(value: float | None) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _summary(metric: str, column: str = "total") -> Callable[[SessionsInfo], float]:
-    return lambda info: checked_value(info, metric, column)
+def _summary(
+    key: str, label: str, metric: str, fmt: Callable[[float | None], str], column: str = "total"
+) -> FigureSpec:
+    """A headline figure that is one cell of the summary."""
+    return FigureSpec(
+        key, label, lambda info: checked_value(info, metric, column), fmt, cells=((metric, column),)
+    )
 
 
 #: Every figure a report may put in its headline, by key (a report lists the keys it shows).
 FIGURES: dict[str, FigureSpec] = {
     spec.key: spec
     for spec in (
-        FigureSpec("sessions", N_("Sessions"), _summary("sessions"), fmt_int),
-        FigureSpec("leads", N_("Leads"), _summary("leads"), fmt_int),
-        FigureSpec("conversion_rate", N_("Conversion rate"), conversion_rate, fmt_pct, rate=True),
+        _summary("sessions", N_("Sessions"), "sessions", fmt_int),
+        _summary("leads", N_("Leads"), "leads", fmt_int),
         FigureSpec(
-            "leads_after_hours",
-            N_("Leads after hours"),
-            _summary("leads", "non_working_hours"),
-            fmt_int,
+            "conversion_rate",
+            N_("Conversion rate"),
+            conversion_rate,
+            fmt_pct,
+            rate=True,
+            cells=(("leads", "total"), ("sessions", "total")),
         ),
-        FigureSpec("revenue", N_("Revenue"), _summary("revenue"), fmt_money),
-        FigureSpec(
-            "revenue_after_hours",
-            N_("Revenue after hours"),
-            _summary("revenue", "non_working_hours"),
-            fmt_money,
+        _summary("leads_after_hours", N_("Leads after hours"), "leads", fmt_int, AFTER),
+        _summary("revenue", N_("Revenue"), "revenue", fmt_money),
+        _summary("revenue_after_hours", N_("Revenue after hours"), "revenue", fmt_money, AFTER),
+        _summary(
+            "opportunity_sessions", N_("Opportunity sessions"), "opportunity_sessions", fmt_int
         ),
-        FigureSpec(
-            "opportunity_sessions",
-            N_("Opportunity sessions"),
-            _summary("opportunity_sessions"),
-            fmt_int,
-        ),
-        FigureSpec(
-            "opportunity_value", N_("Opportunity value"), _summary("opportunity_value"), fmt_money
-        ),
-        FigureSpec(
-            "additional_deals", N_("Additional deals"), _summary("additional_deal"), fmt_int
-        ),
-        FigureSpec("units", N_("Units"), _summary("units"), fmt_int),
-        FigureSpec("asr", N_("ASR amount"), _summary("asr"), fmt_amount),
-        FigureSpec(
-            "asr_working_hours",
-            N_("ASR working hours"),
-            _summary("asr", "working_hours"),
-            fmt_amount,
-        ),
-        FigureSpec(
-            "asr_after_hours",
-            N_("ASR after hours"),
-            _summary("asr", "non_working_hours"),
-            fmt_amount,
-        ),
+        _summary("opportunity_value", N_("Opportunity value"), "opportunity_value", fmt_money),
+        _summary("additional_deals", N_("Additional deals"), "additional_deal", fmt_int),
+        _summary("units", N_("Units"), "units", fmt_int),
+        _summary("asr", N_("ASR amount"), "asr", fmt_amount),
+        _summary("asr_working_hours", N_("ASR working hours"), "asr", fmt_amount, "working_hours"),
+        _summary("asr_after_hours", N_("ASR after hours"), "asr", fmt_amount, AFTER),
         FigureSpec("voice_share", N_("Voice share"), voice_share, fmt_pct, rate=True),
-        FigureSpec("revenue_per_lead", N_("Revenue per lead"), revenue_per_lead, fmt_money),
+        FigureSpec(
+            "revenue_per_lead",
+            N_("Revenue per lead"),
+            revenue_per_lead,
+            fmt_money,
+            cells=(("revenue", "total"), ("leads", "total")),
+        ),
     )
 }
 
@@ -260,6 +274,7 @@ def headline(data: MonthData, keys: Sequence[str]) -> list[Kpi]:
             spec.fmt,
             prev_label,
             rate=spec.rate,
+            not_sent=(not_sent(data.info, spec.cells), not_sent(data.previous_info, spec.cells)),
         )
         kpis.append(replace(kpi, key=key, target=targets.get(key)))
     return kpis
@@ -279,7 +294,13 @@ def daily_series(data: MonthData) -> pd.DataFrame:
     their ``is_lead`` argument, ASR from ``asr_amount``), not from ``/sessions/info``'s
     ``date`` buckets: the API does not say which zone those use, so they cannot be trusted to
     be the customer's days. :func:`crosscheck` checks that the days add up to the Portal's
-    month totals. Index: the local dates (naive), 0 on quiet days.
+    month totals. The spec does not promise those arguments, though: when no session carries
+    one, leads (and the daily conversion, leads over the same rows' sessions) or ASR come from
+    the Portal's per-date rows (``sessions_by_leads.items``, ``sessions_by_asr``), matched to
+    the local days by date. Index: the local dates (naive), 0 on quiet days.
+    ``attrs["leads_source"]`` and ``attrs["asr_source"]`` say where each came from:
+    ``"sessions"``, ``"portal"`` or None (not available: all 0); ``attrs["month_conversion"]``
+    is the month's leads over the sessions of the same rows (None without sessions).
     """
     period = data.period
     days = pd.DatetimeIndex(pd.to_datetime(period.days()), name="date")
@@ -290,23 +311,48 @@ def daily_series(data: MonthData) -> pd.DataFrame:
     local_day = created[inside].dt.tz_convert(period.tz).dt.tz_localize(None).dt.normalize()
     out = pd.DataFrame(index=days)
     out["sessions"] = local_day.value_counts().reindex(days, fill_value=0).astype("int64")
+    rate_sessions = out["sessions"]
+    info = data.info
     leads = _lead_flags(sessions)
-    out["leads"] = (
-        leads[inside].groupby(local_day).sum().reindex(days, fill_value=0).astype("int64")
-        if leads is not None
-        else 0
-    )
+    leads_source = "sessions" if leads is not None else None
+    if leads is not None:
+        out["leads"] = leads[inside].groupby(local_day).sum().reindex(days, fill_value=0)
+    elif len(info.leads_by_date):
+        by_date = info.leads_by_date.set_index("date")
+        out["leads"] = _on_days(by_date["total_sessions_leads"], days)
+        rate_sessions = _on_days(by_date["total_sessions"], days)
+        leads_source = "portal"
+    else:
+        out["leads"] = 0
+    out["leads"] = out["leads"].astype("int64")
     asr = _asr_amounts(sessions)
-    out["asr_amount"] = (
-        asr[inside].groupby(local_day).sum().reindex(days, fill_value=0.0).astype("float64")
-        if asr is not None
-        else 0.0
-    )
-    counted = out["sessions"].where(out["sessions"] > 0)
+    asr_source = "sessions" if asr is not None else None
+    if asr is not None:
+        out["asr_amount"] = asr[inside].groupby(local_day).sum().reindex(days, fill_value=0.0)
+    elif len(info.asr_by_date):
+        amounts = info.asr_by_date.set_index("date")["asr_amount"].fillna(0.0)
+        out["asr_amount"] = _on_days(amounts, days)
+        asr_source = "portal"
+    else:
+        out["asr_amount"] = 0.0
+    out["asr_amount"] = out["asr_amount"].astype("float64")
+    counted = rate_sessions.where(rate_sessions > 0)
     out["conversion_rate"] = (out["leads"] / counted).astype("float64")
-    out.attrs["leads_known"] = leads is not None
-    out.attrs["asr_known"] = asr is not None
+    total = int(rate_sessions.sum())
+    out.attrs["month_conversion"] = int(out["leads"].sum()) / total if total else None
+    out.attrs["leads_known"] = leads_source is not None
+    out.attrs["asr_known"] = asr_source is not None
+    out.attrs["leads_source"] = leads_source
+    out.attrs["asr_source"] = asr_source
     return out
+
+
+def _on_days(values: pd.Series, days: pd.DatetimeIndex) -> pd.Series:
+    """A per-date Portal series on the month's local days (0 where the Portal has no row;
+    rows dated outside them left out)."""
+    values = values.groupby(level=0).sum()
+    values.index = pd.DatetimeIndex(values.index).tz_localize(None).normalize()
+    return values.reindex(days, fill_value=0)
 
 
 def _lead_flags(sessions: pd.DataFrame) -> pd.Series | None:
@@ -384,17 +430,18 @@ def split_columns() -> dict[str, str]:
 def hours_split(
     info: SessionsInfo, metrics: tuple[str, ...] = ("sessions", "leads", "revenue", "asr")
 ) -> pd.DataFrame:
-    """Working vs outside working hours per metric, with the after-hours share.
+    """Working vs outside working hours per metric, with the after-hours share (NaN for a
+    figure the Portal left out or sent invalid: shown as "–").
 
     Column names are in the active language (:func:`split_columns`); ``attrs["metrics"]``
     keeps the metric keys of the rows.
     """
     rows = []
     for metric in metrics:
-        working = summary_value(info, metric, "working_hours")
-        after = summary_value(info, metric, "non_working_hours")
-        total = summary_value(info, metric, "total")
-        rows.append((metric_label(metric), working, after, total, _ratio(after, total)))
+        working = checked_value(info, metric, "working_hours")
+        after = checked_value(info, metric, AFTER)
+        total = checked_value(info, metric, "total")
+        rows.append((metric_label(metric), working, after, total, after_hours_share(info, metric)))
     frame = pd.DataFrame(rows, columns=list(split_columns().values()))
     frame.attrs["metrics"] = list(metrics)
     return frame
@@ -423,12 +470,12 @@ def channel_table(info: SessionsInfo) -> pd.DataFrame:
 def opportunity_table(info: SessionsInfo) -> pd.DataFrame:
     """Deal figures (opportunities, value, additional deals, units, revenue per lead)."""
     rows = [
-        (_("Opportunity sessions"), fmt_int(summary_value(info, "opportunity_sessions"))),
-        (_("Opportunity value"), fmt_money(summary_value(info, "opportunity_value"))),
+        (_("Opportunity sessions"), fmt_int(checked_value(info, "opportunity_sessions"))),
+        (_("Opportunity value"), fmt_money(checked_value(info, "opportunity_value"))),
         (_("Average opportunity value"), fmt_money(average_opportunity_value(info))),
-        (_("Additional deals"), fmt_int(summary_value(info, "additional_deal"))),
-        (_("Units"), fmt_int(summary_value(info, "units"))),
-        (_("Leads"), fmt_int(summary_value(info, "leads"))),
+        (_("Additional deals"), fmt_int(checked_value(info, "additional_deal"))),
+        (_("Units"), fmt_int(checked_value(info, "units"))),
+        (_("Leads"), fmt_int(checked_value(info, "leads"))),
         (_("Revenue per lead"), fmt_money(revenue_per_lead(info))),
     ]
     return pd.DataFrame(rows, columns=[_("Figure"), _("Value")])
@@ -485,8 +532,11 @@ def crosscheck(data: MonthData) -> CrossCheck:
     counted = None if flags is None else int(flags.sum())
     daily = daily_series(data)
     days_sessions = int(daily["sessions"].sum())
-    days_leads = int(daily["leads"].sum()) if daily.attrs["leads_known"] else None
-    days_asr = float(daily["asr_amount"].sum()) if daily.attrs["asr_known"] else None
+    # only days counted from the sessions check anything: the Portal's own per-date rows
+    # need not be the customer's days
+    from_sessions = daily.attrs["leads_source"] == "sessions"
+    days_leads = int(daily["leads"].sum()) if from_sessions else None
+    days_asr = float(daily["asr_amount"].sum()) if daily.attrs["asr_source"] == "sessions" else None
     sessions_ok = listed == info_sessions
     leads_ok = counted is None or counted == info_leads
     values = {"listed": fmt_int(listed), "info": fmt_int(info_sessions)}
@@ -502,6 +552,8 @@ def crosscheck(data: MonthData) -> CrossCheck:
     ]
     if counted is None:
         parts.append(lang.gettext("leads could not be counted from the sessions (not available)"))
+        if daily.attrs["leads_source"] == "portal":
+            parts.append(lang.gettext("leads by day are shown on the Portal's own dates"))
     else:
         values = {"counted": fmt_int(counted), "info": fmt_int(info_leads)}
         parts.append(
@@ -513,6 +565,8 @@ def crosscheck(data: MonthData) -> CrossCheck:
                 )
             ).format(**values)
         )
+    if daily.attrs["asr_source"] == "portal":
+        parts.append(lang.gettext("the ASR amount by day is shown on the Portal's own dates"))
     check = CrossCheck(
         listed,
         info_sessions,
