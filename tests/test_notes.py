@@ -141,3 +141,33 @@ def test_a_notebook_run_live_in_the_project_shows_the_note_and_targets(
     )
     header = kit._lab_header(report.data)
     assert 'class="account-note"' in header and "target 10." in header
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "currency_sign", "versus"),
+    [("de_DE", "EUR", "\u00a0€", " ggü. August"), ("en_US", "USD", "$", " vs August")],
+)
+def test_placeholders_read_as_the_customers_cards(
+    tmp_path, month_data, locale, currency, currency_sign, versus
+):
+    """The runner renders notes outside any report kernel: placeholders still take the
+    customer's locale, currency and month names, exactly as its headline cards show them."""
+    import dataclasses
+
+    from portal_reports.customers import ReportSettings
+    from portal_reports.i18n import using
+    from portal_reports.reports.figures import headline
+
+    write_note(tmp_path, NOTE)
+    note = load_note(MONTH, "acme-dental", targets=["leads"], root=tmp_path)
+    data = dataclasses.replace(month_data, settings=ReportSettings(locale, currency))
+    data = data.with_context(targets={"leads": 100})
+    text = note.render(data)["markdown"]
+    with using(data.language):
+        cards = {k.key: k for k in headline(data, ["sessions", "leads", "revenue_after_hours"])}
+        month = data.period.label()
+    assert f"in {month} your agent handled **{cards['sessions'].formatted}**" in text
+    assert f"found {cards['leads'].formatted} leads ({cards['leads'].delta_text})" in text
+    assert f"{cards['revenue_after_hours'].formatted} of it after hours" in text
+    assert currency_sign in cards["revenue_after_hours"].formatted
+    assert versus in cards["leads"].delta_text

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..dates import month_label, parse_month
+from ..dates import parse_month
 from ..errors import ConfigError
+from ..i18n import month_label, using
 
 if TYPE_CHECKING:
     from ..data.month import MonthData
@@ -129,8 +130,21 @@ def load_note(
 
 
 def note_context(data: MonthData) -> dict[str, str]:
-    """The placeholders' values for ``data``, formatted as the reports format them."""
+    """The placeholders' values for ``data``, formatted exactly as its reports' cards: in the
+    customer's locale and currency (``1.760``, ``49.321,01 €``, ``+1,4 % ggü. Oktober``).
+
+    The runner renders notes outside any report kernel, where no customer's language is
+    active, so the customer's is made active here. ``<figure>_target_status`` stays
+    ``met``/``behind`` for the notes' ``{% if %}`` tests.
+    """
+    with using(data.language):
+        return _context(data)
+
+
+def _context(data: MonthData) -> dict[str, str]:
+    """:func:`note_context` in the active language."""
     from .figures import FIGURES, headline
+    from .format import fmt_pct
     from .targets import target_progress
 
     kpis = {k.key: k for k in headline(data, list(FIGURES))}
@@ -144,8 +158,6 @@ def note_context(data: MonthData) -> dict[str, str]:
         context[f"{key}_change"] = kpi.delta_text
     for name, key in TOTALS.items():
         context[name] = kpis[key].formatted
-    from .format import fmt_pct
-
     for key, target in target_progress(data).items():
         context[f"{key}_target"] = target.formatted_target
         context[f"{key}_target_progress"] = fmt_pct(target.progress, 0)
