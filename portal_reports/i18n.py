@@ -168,6 +168,17 @@ class Language:
             return DASH
         return self.decimal(round(value), 0)  # type: ignore[arg-type]
 
+    def compact(self, value: float | None, digits: int = 1) -> str:
+        """A large number in the locale's short words, for narrow chart axes: ``1.5M`` /
+        ``1,5 Mio.`` / ``1,5 mn`` (CLDR); ``–`` for None/NaN. Below a million some locales
+        (German) have no short form, so callers keep :meth:`decimal` for smaller numbers."""
+        if _missing(value):
+            return DASH
+        from babel.numbers import format_compact_decimal
+
+        text = format_compact_decimal(value, locale=self.babel, fraction_digits=digits)
+        return self._minus(text)
+
     def money(self, value: float | None, digits: int = 2) -> str:
         """Money in the currency (``$96,648.49``, ``96.648,49 €``); a plain amount without one."""
         if _missing(value):

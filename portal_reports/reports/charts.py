@@ -20,7 +20,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .._io import atomic_write
 from ..i18n import N_, _, current, month_label, using
@@ -553,18 +553,18 @@ def _no_data_spans(values: Sequence[float]) -> list[tuple[int, int]]:
 def trend_chart(data: MonthData, keys: Sequence[str] = ("sessions", "leads")) -> Figure:
     """The last 12 months of each figure in ``keys``, one small panel each: a bar per month,
     the report month highlighted and labelled, months before the data begins shaded
-    "no data" (never drawn as zero)."""
-    from .figures import FIGURES
+    "no data" (never drawn as zero). Text in the active language; bars in the brand's
+    colours, as the other charts (the report month in the accent, the others a tint of it)."""
     from .trend import trend_frame
 
     frame = trend_frame(data, list(keys))
     months = list(frame.index)
-    ticks = _month_ticks(months)
     with _styled():
         fig, axes = _figure(ncols=len(keys), figsize=(FIGSIZE[0], 2.2))
-        first, last = month_label(months[0]), month_label(months[-1])
         fig.suptitle(
-            f"Month by month, {first} to {last}",
+            _("Month by month, {first} to {last}").format(
+                first=month_label(months[0]), last=month_label(months[-1])
+            ),
             x=0.01,
             ha="left",
             fontsize=STYLE["axes.titlesize"],
@@ -572,73 +572,95 @@ def trend_chart(data: MonthData, keys: Sequence[str] = ("sessions", "leads")) ->
         )
         fig.get_layout_engine().set(h_pad=0.1, w_pad=0.12)
         for ax, key in zip(axes, keys, strict=True):
-            spec = FIGURES[key]
-            scale = 100.0 if spec.rate else 1.0
-            values = frame[key].to_numpy(dtype=float) * scale
-            ax.set_title(spec.label, fontsize=STYLE["axes.labelsize"], color="#333333", loc="left")
-            x = np.arange(len(months))
-            colors = [
-                PALETTE["working"] if m == data.month else PALETTE["sessions"] for m in months
-            ]
-            bars = ax.bar(x, np.nan_to_num(values, nan=0.0), width=0.72, color=colors)
-            for i, value in enumerate(values):
-                if np.isnan(value):
-                    bars[i].set_visible(False)
-            top = float(np.nanmax(values)) if not np.all(np.isnan(values)) else 0.0
-            ax.set_ylim(0, max(1.0 if not spec.rate else 10.0, top) * 1.3)
-            for start, end in _no_data_spans(values):
-                ax.axvspan(start - 0.45, end + 0.45, color="#eef1f4", zorder=0, linewidth=0)
-                ax.text(
-                    (start + end) / 2,
-                    ax.get_ylim()[1] * 0.5,
-                    "no data" if end > start else "–",
-                    ha="center",
-                    va="center",
-                    rotation=0 if end - start >= 2 else 90,
-                    fontsize=7.5,
-                    color="#8a96a3",
-                )
-            current = values[-1]
-            if not np.isnan(current):
-                text = spec.fmt(current / scale) if _has_sessions(data) else "No sessions"
-                ax.annotate(  # above the tallest bar, so it never covers a taller neighbour
-                    text,
-                    (x[-1] + 0.4, top),
-                    xytext=(0, 3),
-                    textcoords="offset points",
-                    ha="right",
-                    va="bottom",
-                    fontsize=7.5,
-                    fontweight="bold",
-                    color=PALETTE["working"],
-                )
-            ax.set_xlabel("Month", fontsize=7.5)
-            ax.set_ylabel("%" if spec.rate else "per month", fontsize=7.5)
-            ax.set_xticks(x, ticks)
-            ax.tick_params(axis="x", labelsize=7, length=0)
-            ax.set_xlim(-0.6, len(months) - 0.4)
-            if spec.rate:
-                ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-            else:
-                _compact(ax)
-            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=not spec.rate))
+            _trend_panel(ax, data, key, frame[key], _TREND_TITLE_CHARS // len(keys))
     return fig
 
 
-def _compact(ax: Axes) -> None:
-    """Y tick labels like ``800``, ``12k``, ``1.5M`` (narrow panels)."""
+#: Characters of a trend panel's title per line across the whole width: a title longer than
+#: its panel's share ("Umsatz außerhalb der Geschäftszeiten") is wrapped, never cut off.
+_TREND_TITLE_CHARS = 60
 
-    def fmt(value: float, _pos: int | None) -> str:
-        size = abs(value)
-        if size >= 1_000_000:
-            return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
-        if size >= 10_000:
-            return f"{value / 1000:.0f}k"
-        if size >= 1000:
-            return f"{value / 1000:.1f}k".replace(".0k", "k")
-        return f"{value:,.0f}" if size >= 10 or value == 0 else f"{value:.1f}"
 
-    ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+def _trend_panel(ax: Axes, data: MonthData, key: str, column: pd.Series, title_chars: int) -> None:
+    """One figure's panel of :func:`trend_chart`: its title (wrapped after ``title_chars``),
+    12 bars, the "no data" shading, the report month's value above the tallest bar, and
+    localised axes."""
+    import textwrap
+
+    from .figures import FIGURES
+
+    spec = FIGURES[key]
+    colours = _colours(data)
+    months = list(column.index)
+    scale = 100.0 if spec.rate else 1.0
+    values = column.to_numpy(dtype=float) * scale
+    title = textwrap.fill(_(spec.label), max(12, title_chars), break_long_words=False)
+    ax.set_title(title, fontsize=STYLE["axes.labelsize"], color="#333333", loc="left")
+    x = np.arange(len(months))
+    colors = [colours["working"] if m == data.month else colours["sessions"] for m in months]
+    bars = ax.bar(x, np.nan_to_num(values, nan=0.0), width=0.72, color=colors)
+    for i, value in enumerate(values):
+        if np.isnan(value):
+            bars[i].set_visible(False)
+    top = float(np.nanmax(values)) if not np.all(np.isnan(values)) else 0.0
+    ax.set_ylim(0, max(1.0 if not spec.rate else 10.0, top) * 1.3)
+    _no_data_shading(ax, values)
+    current = values[-1]
+    if not np.isnan(current):
+        text = spec.fmt(current / scale) if _has_sessions(data) else _("No sessions")
+        ax.annotate(  # above the tallest bar, so it never covers a taller neighbour
+            text,
+            (x[-1] + 0.4, top),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=7.5,
+            fontweight="bold",
+            color=colours["working"],
+        )
+    ax.set_xlabel(_("Month"), fontsize=7.5)
+    ax.set_ylabel("%" if spec.rate else _("per month"), fontsize=7.5)
+    ax.set_xticks(x, _month_ticks(months))
+    ax.tick_params(axis="x", labelsize=7, length=0)
+    ax.set_xlim(-0.6, len(months) - 0.4)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=not spec.rate))
+    if spec.rate:
+        _percent_axis(ax)
+    else:
+        _trend_numbers(ax)
+
+
+def _no_data_shading(ax: Axes, values: Sequence[float]) -> None:
+    """Shade each run of months without data and say so ("no data", or "–" for one month)."""
+    for start, end in _no_data_spans(values):
+        ax.axvspan(start - 0.45, end + 0.45, color="#eef1f4", zorder=0, linewidth=0)
+        ax.text(
+            (start + end) / 2,
+            ax.get_ylim()[1] * 0.5,
+            _("no data") if end > start else "–",
+            ha="center",
+            va="center",
+            rotation=0 if end - start >= 2 else 90,
+            fontsize=7.5,
+            color="#8a96a3",
+        )
+
+
+#: From this axis top on, trend ticks are short words (``1,5 Mio.``): full numbers would
+#: not fit a narrow panel. Below it they are written in full, as on every other chart.
+_COMPACT_FROM = 1_000_000
+
+
+def _trend_numbers(ax: Axes) -> None:
+    """Y tick labels of a trend panel in the locale's numbers: in full (``1.800``, ``1,800``,
+    ``1 800``) like the other charts' axes, or CLDR's short form (``1,5 Mio.``, ``1.5M``)
+    when the axis reaches a million."""
+    if ax.get_ylim()[1] < _COMPACT_FROM:
+        _thousands(ax)
+        return
+    lang = current()  # captured: the figure may be drawn after the language changed
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: lang.compact(value)))
 
 
 def all_figures(data: MonthData) -> dict[str, Figure]:

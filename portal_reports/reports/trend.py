@@ -10,11 +10,13 @@ begins are missing (NaN), never zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..dates import month_label, shift_month
+from ..dates import shift_month
+from ..i18n import _, current
 from .figures import FIGURES, Kpi, _kpi, summary_value
 
 if TYPE_CHECKING:
@@ -79,27 +81,47 @@ class YearOnYear:
     """A figure this month, the same month a year before, and the 12-month average."""
 
     kpi: Kpi  # value vs the same month last year (``previous`` is last year's value)
+    change: str  # the change alone (``+38,3 %``), for a table whose header names the months
     year_ago_month: str
     year_ago_formatted: str
     average: float | None
     average_formatted: str
 
 
+def short_month(month: str) -> str:
+    """``2025-11`` -> ``Nov 2025`` / ``Nov. 2025`` / ``nov. 2025``: the month abbreviated as
+    the active language abbreviates it (CLDR), for "vs Nov 2025"."""
+    year, mon = map(int, month.split("-"))
+    return current().date(date(year, mon, 1), "yMMM")
+
+
+def change_only(text: str, month: str) -> str:
+    """A Kpi's ``delta_text`` without its "vs <month>" (``+38.3% vs Nov 2025`` -> ``+38.3%``),
+    cut by the active language's own wording of "{change} vs {month}"; other texts (``n/a
+    (none in Nov 2025)``) stay whole."""
+    prefix, _sep, suffix = current().gettext("{change} vs {month}").partition("{change}")
+    suffix = suffix.format(month=month)
+    prefix = prefix.format(month=month)
+    if suffix and text.startswith(prefix) and text.endswith(suffix):
+        return text[len(prefix) : len(text) - len(suffix)]
+    return text
+
+
 def year_on_year(data: MonthData, keys: list[str] | tuple[str, ...]) -> list[YearOnYear]:
-    """For each figure: this month against the same month last year (n/a without data then)."""
+    """For each figure: this month against the same month last year (n/a without data then),
+    labels and numbers in the active language."""
     _check(keys)
     infos = month_infos(data)
     year_ago = shift_month(data.month, -12)
     ago_info = infos.get(year_ago)
-    label = month_label(year_ago)
-    short = f"{label.split()[0][:3]} {label.split()[1]}"
+    short = short_month(year_ago)
     frame = trend_frame(data, keys)
     out = []
     for key in keys:
         spec = FIGURES[key]
         value = spec.value(data.info)
         before = spec.value(ago_info) if ago_info is not None else None
-        kpi = _kpi(spec.label, value, before, spec.fmt, short, rate=spec.rate)
+        kpi = _kpi(_(spec.label), value, before, spec.fmt, short, rate=spec.rate)
         if ago_info is None:
             kpi = Kpi(kpi.label, value, kpi.formatted, None, None, None, "na", "–")
         column = frame[key].dropna()
@@ -107,8 +129,9 @@ def year_on_year(data: MonthData, keys: list[str] | tuple[str, ...]) -> list[Yea
         out.append(
             YearOnYear(
                 kpi=kpi,
+                change=change_only(kpi.delta_text, short),
                 year_ago_month=year_ago,
-                year_ago_formatted=spec.fmt(before) if ago_info is not None else "no data",
+                year_ago_formatted=spec.fmt(before) if ago_info is not None else _("no data"),
                 average=average,
                 average_formatted=spec.fmt(average),
             )
