@@ -199,6 +199,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
             "Demo data from the built-in sandbox: these figures are not from a real Portal."
         )
         page_css = page_counter_css(_("Page {page} of {pages}"))
+        note_label = _("A note from your account manager")  # as blocks.NOTE_LABEL
     provenance = meta.get("provenance") or {}
     report = meta.get("report") or name or title
     brand = meta.get("brand") if isinstance(meta.get("brand"), dict) else {}
@@ -242,6 +243,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "logo": logo,
         "style": "\n".join(s for s in style if s),
         "note_html": meta.get("note_html") or "",
+        "note_label": note_label,
     }
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..i18n import _, month_label
+from ..i18n import N_, _, month_label
 from .figures import (
     CrossCheck,
     Kpi,
@@ -108,12 +108,16 @@ def data_quality_html(problems: list[str]) -> str:
         return ""
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems[:MAX_PROBLEMS_SHOWN])
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        items += f"<li>… and {len(problems) - MAX_PROBLEMS_SHOWN} more</li>"
+        more = _("… and {count} more").format(count=fmt_int(len(problems) - MAX_PROBLEMS_SHOWN))
+        items += f"<li>{html.escape(more)}</li>"
+    heading = _("Data quality warning:")
+    text = _(
+        "the Portal sent values this report could not use. They are left out of the figures "
+        "and charts below (shown as “–” where a headline figure is affected):"
+    )
     return (
         '<div class="callout warn warning data-quality">'
-        "<strong>Data quality warning:</strong> the Portal sent values this report could not "
-        "use. They are left out of the figures and charts below (shown as “–” where a "
-        f"headline figure is affected):<ul>{items}</ul></div>"
+        f"<strong>{html.escape(heading)}</strong> {html.escape(text)}<ul>{items}</ul></div>"
     )
 
 
@@ -153,23 +157,22 @@ def trend_table_html(data: MonthData, keys: list[str] | tuple[str, ...]) -> str:
     head = "".join(
         f'<th class="{c}">{html.escape(t)}</th>'
         for c, t in (
-            ("text", "Figure"),
+            ("text", _("Figure")),
             ("num", this),
             ("num", ago),
-            ("num", "Change"),
-            ("num", "Monthly average"),
+            ("num", _("Change")),
+            ("num", _("Monthly average")),
         )
     )
     body = []
     for row in rows:
         k = row.kpi
-        change = k.delta_text.replace(f" vs {ago[:3]} {ago.split()[1]}", "")
         body.append(
             "<tr>"
             f'<td class="text">{html.escape(k.label)}</td>'
             f'<td class="num this-month">{html.escape(k.formatted)}</td>'
             f'<td class="num">{html.escape(row.year_ago_formatted)}</td>'
-            f'<td class="num {k.direction}">{html.escape(change)}</td>'
+            f'<td class="num {k.direction}">{html.escape(row.change)}</td>'
             f'<td class="num">{html.escape(row.average_formatted)}</td>'
             "</tr>"
         )
@@ -198,16 +201,21 @@ def trend_html(data: MonthData, keys: list[str] | tuple[str, ...]) -> str:
     together (``div.trend.keep-together``)."""
     from .charts import trend_chart
 
-    chart = figure_html(trend_chart(data, keys), "The last 12 months, one bar per month")
+    chart = figure_html(trend_chart(data, keys), _("The last 12 months, one bar per month"))
     return f'<div class="trend keep-together">{chart}{trend_table_html(data, keys)}</div>'
+
+
+#: The heading of the account manager's note (reports, JupyterLab and the email).
+NOTE_LABEL = N_("A note from your account manager")
 
 
 def note_html(html_text: str) -> str:
     """The account manager's note (already rendered HTML) as the report template shows it
-    under the header (``aside.account-note``); used in JupyterLab."""
+    under the header (``aside.account-note``), its heading in the active language; used in
+    JupyterLab."""
     return (
         '<aside class="account-note"><div class="account-note-label">'
-        f"A note from your account manager</div>{html_text}</aside>"
+        f"{html.escape(_(NOTE_LABEL))}</div>{html_text}</aside>"
     )
 
 

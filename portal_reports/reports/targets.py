@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..i18n import N_, _
 from .figures import FIGURES
 from .format import fmt_pct
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from ..data.month import MonthData
 
 Status = Literal["met", "behind"]
+#: How a card says a status (the status itself stays ``met``/``behind``: the manifest's and
+#: the notes' ``{% if leads_target_status == "met" %}`` read it).
+STATUS_TEXT: dict[str, str] = {"met": N_("met"), "behind": N_("behind")}
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,23 @@ class TargetProgress:
 
     @property
     def formatted_target(self) -> str:
+        """The target as its figure is formatted (``1.000``, ``100.000,00 €``)."""
         return FIGURES[self.key].fmt(self.target)
 
     @property
+    def status_text(self) -> str:
+        """The status in the active language (``met`` / ``erreicht``)."""
+        return _(STATUS_TEXT[self.status])
+
+    @property
     def text(self) -> str:
-        """``Target 600 · 95% · behind`` (what the headline card shows)."""
-        share = fmt_pct(self.progress, 0) if self.progress is not None else "n/a"
-        return f"Target {self.formatted_target} · {share} · {self.status}"
+        """``Target 600 · 95% · behind`` / ``Ziel 600 · 95 % · nicht erreicht`` (what the
+        headline card shows), in the active language."""
+        return _("Target {target} · {progress} · {status}").format(
+            target=self.formatted_target,
+            progress=fmt_pct(self.progress, 0),  # n/a (k. A.) without a value
+            status=self.status_text,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The manifest's entry for this target."""
