@@ -242,6 +242,83 @@ def test_charts_speak_the_language_and_wear_the_brand():
     assert charts.palette(None) == charts.PALETTE  # no brand: the house colours
 
 
+def _german_month(revenue: float = 1234.5):
+    """A hand-built September 2026 of 1,500 sessions for a German customer in red."""
+    from test_metrics import _info, _month, _session
+
+    from portal_reports.customers import Brand
+
+    sessions = [{**_session(i, i % 3 == 0), "id": f"s-{i}"} for i in range(1500)]
+    data = _month(_info({2: (1500, 500)}, revenue=revenue), _info({}), sessions)
+    return dataclasses.replace(
+        data,
+        settings=ReportSettings("de_DE", "EUR", Brand("#9b1c31")),
+        period=ReportMonth.parse("2026-09", "Europe/Berlin"),
+    )
+
+
+def test_trend_chart_speaks_german_and_wears_the_brand():
+    """The 12-month chart: German titles, axes and ticks (numbers in full as on the other
+    charts, CLDR's short words from a million), bars in the brand's colours."""
+    from matplotlib.colors import to_hex
+
+    from portal_reports.reports import charts
+
+    data = _german_month(revenue=5_000_000.0)
+    with using(data.language):
+        fig = charts.trend_chart(data, ("sessions", "revenue_after_hours", "conversion_rate"))
+        fig.canvas.draw()
+    sessions, after_hours, rate = fig.axes
+    assert fig.get_suptitle() == "Monat für Monat, Oktober 2025 bis September 2026"
+    assert sessions.get_title(loc="left") == "Gespräche"
+    assert (
+        " ".join(after_hours.get_title(loc="left").split())
+        == "Umsatz außerhalb der Geschäftszeiten"
+    )
+    assert rate.get_title(loc="left") == "Konversionsrate"
+    assert (sessions.get_xlabel(), sessions.get_ylabel()) == ("Monat", "pro Monat")
+    ticks = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "1.500" in ticks and f"15{NBSP}%" in ticks
+    assert f"1{NBSP}Mio." in ticks  # 1.250.000 € after hours: short words from a million
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "keine Daten" in texts and "1.500" in texts  # no history; the month's value
+    brand = charts.palette("#9b1c31")
+    bars = sessions.containers[0]
+    assert to_hex(bars[-1].get_facecolor()) == brand["working"]  # this month
+    assert to_hex(bars[0].get_facecolor()) == brand["sessions"]
+    english = {"Month", "per month", "Sessions", "no data", "Conversion rate"}
+    assert not english & {fig.get_suptitle(), *texts, *(ax.get_xlabel() for ax in fig.axes)}
+
+
+def test_compact_numbers_and_the_trend_table_in_german():
+    from portal_reports.reports.blocks import trend_table_html
+    from portal_reports.reports.trend import change_only, short_month
+
+    assert Language("de_DE").compact(1_500_000) == f"1,5{NBSP}Mio."
+    assert Language("en_US").compact(2_000_000) == "2M"
+    data = _german_month()
+    with using(data.language):
+        table = trend_table_html(data, ("sessions", "revenue"))
+        assert short_month("2025-10") == "Okt. 2025"
+        assert change_only(f"+38,3{NBSP}% ggü. Okt. 2025", "Okt. 2025") == f"+38,3{NBSP}%"
+    for german in ("Kennzahl", "September 2026", "Veränderung", "Monatsdurchschnitt"):
+        assert f">{german}</th>" in table
+    assert ">Gespräche</td>" in table and ">Umsatz</td>" in table and "keine Daten" in table
+    with using(Language("en_US")):
+        assert change_only("−4.2% vs Oct 2025", "Oct 2025") == "−4.2%"
+        assert change_only("n/a (none in Oct 2025)", "Oct 2025") == "n/a (none in Oct 2025)"
+
+
+def test_target_line_in_the_cards_language():
+    from portal_reports.reports.targets import progress
+
+    with using(Language("de_DE")):
+        assert progress("sessions", 1760, 1000).text == f"Ziel 1.000 · 176{NBSP}% · erreicht"
+        assert progress("leads", None, 600).text == "Ziel 600 · k. A. · nicht erreicht"
+    with using(Language("en_US")):
+        assert progress("leads", 570, 600).text == "Target 600 · 95% · behind"
+
+
 # --------------------------------------------------------------------------- customers.toml
 
 
@@ -451,7 +528,8 @@ def env(sandbox):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """A reports project whose Autohaus Müller reads German, in euros, with a brand."""
+    """A reports project whose Autohaus Müller reads German, in euros, with a brand, targets
+    and an account manager's note."""
     root = tmp_path_factory.mktemp("project")
     (root / "logo.png").write_bytes(PNG)
     _write(
@@ -460,9 +538,20 @@ def project(tmp_path_factory) -> Path:
         "[customers.autohaus-mueller]\n"
         'name = "Autohaus Müller & Söhne"\n'
         'to = ["Klaus Müller <klaus@autohaus-mueller.example>"]\n'
-        'locale = "de_DE"\ncurrency = "EUR"\nbrand = { accent = "#9b1c31" }\n',
+        'locale = "de_DE"\ncurrency = "EUR"\nbrand = { accent = "#9b1c31" }\n'
+        "targets = { sessions = 1000, leads = 100000 }\n",
     )
+    note = root / "notes" / END_MONTH / "autohaus-mueller.md"
+    note.parent.mkdir(parents=True)
+    note.write_text(NOTE, encoding="utf-8")
     return root
+
+
+#: Autohaus Müller's note: German prose around the month's figures.
+NOTE = (
+    "Im {{ month }}: {{ sessions_total }} Gespräche ({{ sessions_change }}), "
+    "{{ revenue_after_hours }} Umsatz außerhalb der Öffnungszeiten.\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -534,6 +623,41 @@ def test_german_customer_gets_a_german_report_in_euros(german_run, sandbox):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_german_report_has_no_english_left(german_run):
+    """The 12-month block, the cards' target lines and the account manager's note speak
+    German, with the cards' numbers (the note is rendered by the runner, not a kernel)."""
+    run_dir, manifest = german_run
+    leads = "\n".join(p.extract_text() for p in PdfReader(run_dir / "leads.pdf").pages)
+    revenue = "\n".join(p.extract_text() for p in PdfReader(run_dir / "revenue.pdf").pages)
+    sessions = f"{manifest['figures']['sessions_total']:,}".replace(",", ".")
+    assert "Monat für Monat, November 2025 bis Oktober 2026" in leads
+    assert "Kennzahl Oktober 2026 Oktober 2025 Veränderung Monatsdurchschnitt" in leads
+    assert re.search(r"\nGespräche [\d.]+ [\d.]+ [+−][\d,]+\xa0% [\d.]+\n", leads)
+    assert re.search(r"Ziel 1\.000 · \d+\xa0% · erreicht", leads)
+    assert re.search(r"Ziel 100\.000 · \d+\xa0% · nicht erreicht", leads)
+    assert "EINE NACHRICHT IHRER KUNDENBETREUUNG" in leads.upper()
+    assert f"Im Oktober 2026: {sessions} Gespräche (" in leads
+    assert re.search(
+        r"Gespräche \([+−][\d,]+\xa0% ggü\. September\), [\d.]+,\d\d\xa0€ Umsatz", leads
+    )
+    assert "pro Monat" in leads and "Umsatz außerhalb der" in revenue
+    for english in (
+        "Month",
+        "Target",
+        "per month",
+        "Figure",
+        "Change",
+        "Sessions",
+        "Conversion rate",
+        "Revenue",
+        "account manager",
+        "vs ",
+        "Okt 2025",
+    ):
+        assert english not in leads and english not in revenue, english
+
+
 def test_german_email_from_the_run(german_run, project, env):
     _run_dir, manifest = german_run
     proc = cli(
@@ -547,6 +671,8 @@ def test_german_email_from_the_run(german_run, project, env):
     html = msg.get_body(("html",)).get_content()
     assert "Guten Tag," in text and "Kennzahlen (Oktober 2026 · Ortszeit Berlin)" in text
     assert "€" in text and "Umsatz" in text
+    assert "Eine Nachricht Ihrer Kundenbetreuung:\r\n\r\nIm Oktober 2026: " in text
+    assert "Eine Nachricht Ihrer Kundenbetreuung</div>" in html
     assert 'lang="de-DE"' in html and "#9b1c31" in html
     names = sorted(p.get_filename() for p in msg.iter_attachments())
     assert names == [
