@@ -52,7 +52,7 @@ def make_sessions(months: dict[str, int]) -> list[dict]:
                         "is_deleted": False,
                     },
                     "integration_idn": "acme_voice" if voice else "web_chat",
-                    "connector_idn": "main",
+                    "connector_idn": "main" if i % 2 == 0 else "backup",
                     "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "arguments": {
                         "is_lead": "true" if lead else "false",
@@ -132,13 +132,38 @@ def statistics(sessions: list[dict]) -> dict:
     }
 
 
+def connector_filter(values: list[str]):
+    """The spec's ``connectors`` filter read from its description alone: a plain identifier
+    is a ``connector_idn``; ``integration/connector`` both; ``integration/*`` an integration."""
+
+    def keep(session: dict) -> bool:
+        for value in values:
+            integration, slash, connector = value.partition("/")
+            if not slash and session["connector_idn"] == value:
+                return True
+            wanted = ("*", session["connector_idn"])
+            if slash and session["integration_idn"] == integration and connector in wanted:
+                return True
+        return False
+
+    return keep
+
+
 class StubPortal:
     """``with StubPortal({"2026-08": 40, ...}) as portal``: ``portal.url``, ``portal.info_ranges``
-    (every ``/sessions/info`` range asked for), ``portal.month_statistics(month)``."""
+    (every ``/sessions/info`` range asked for), ``portal.month_statistics(month)``,
+    ``portal.session_queries`` (the query of every ``/sessions`` call, keys to value lists).
 
-    def __init__(self, months: dict[str, int]) -> None:
+    ``connectors`` is the query key whose connector filter the server applies: ``None``
+    (default) ignores any filter, ``"connectors"`` reads repeated keys (the spec's form as the
+    project reads it), ``"connectors[]"`` reads only the bracket form.
+    """
+
+    def __init__(self, months: dict[str, int], *, connectors: str | None = None) -> None:
         self.sessions = make_sessions(months)
+        self.connectors = connectors
         self.info_ranges: list[tuple[str, str]] = []
+        self.session_queries: list[dict[str, list[str]]] = []
         self.url = ""
         self._server: ThreadingHTTPServer | None = None
 
@@ -170,7 +195,8 @@ class StubPortal:
 
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                lists = parse_qs(url.query)
+                query = {k: v[0] for k, v in lists.items()}
                 if self.headers.get("x-portal-secret") != SECRET:
                     return self._send(401, {"code": 401, "type": "Unauthorized", "reason": "no"})
                 customer = self.headers.get("x-portal-external-customer-id")
@@ -181,7 +207,10 @@ class StubPortal:
                     stub.info_ranges.append((start, end))
                     return self._send(200, statistics(stub.in_range(start, end)))
                 if url.path == "/api/v1/bff/sessions":
+                    stub.session_queries.append(lists)
                     found = stub.in_range(query["from_datetime"], query["to_datetime"])
+                    if stub.connectors and lists.get(stub.connectors):
+                        found = list(filter(connector_filter(lists[stub.connectors]), found))
                     found.sort(key=lambda s: (s["created_at"], s["id"]), reverse=True)
                     page, per = int(query["page"]), min(int(query["per"]), 50)
                     items = [

@@ -5,8 +5,10 @@ Transport (timeouts, retries, error mapping) is in :mod:`.transport`; paging in 
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -27,11 +29,13 @@ from ..settings import (
     env_seconds,
     resolve_settings,
 )
-from .paging import RangeTooLarge, SessionPager
+from .paging import SESSIONS_PATH, RangeTooLarge, SessionPager
 from .transport import Limit, Timeout, Transport, check_header_value
 
 if TYPE_CHECKING:
     from ..period import ReportMonth
+
+log = logging.getLogger("portal_reports.client")
 
 SESSIONS_INFO_PATH = "/api/v1/bff/sessions/info"
 ATTRIBUTES_PATH = "/api/v1/bff/customer/attributes"
@@ -119,6 +123,8 @@ class PortalClient:
         self.per_page = min(per_page, MAX_PER_PAGE)
         self.progress = progress
         self._owns_session = True
+        # warnings given once per client (shared with the clients of for_customer)
+        self._warned: set[str] = set()
 
     @property
     def transport(self) -> Transport:
@@ -183,21 +189,60 @@ class PortalClient:
 
         ``connectors`` are sent as given, as repeated ``connectors`` keys: the spec's connector
         identifiers (``main_line``); ``integration/connector`` and ``integration/*`` only
-        work with the sandbox. ``is_active=True`` sends ``is_active=true`` (the spec's "active
-        sessions only"); ``is_active=False`` sends nothing and keeps the ended sessions here,
-        since the spec does not say what ``is_active=false`` means to the server.
+        work with the sandbox. The items are also checked here against the same rules (a
+        plain identifier matches ``connector_idn``, ``integration/connector`` both fields,
+        ``integration/*`` every connector of the integration): a Portal that ignored the
+        filter (one reading only ``connectors[]``, say) sends every session, and the others
+        are dropped, with one warning per client. Paging still follows the Portal's
+        ``metadata.total``; the filter applies on top. ``is_active=True`` sends
+        ``is_active=true`` (the spec's "active sessions only"); ``is_active=False`` sends
+        nothing and keeps the ended sessions here, since the spec does not say what
+        ``is_active=false`` means to the server.
         """
         params = self._range_params(start, end)
-        params += [("connectors", c) for c in _connector_list(connectors)]
+        wanted = _connector_list(connectors)
+        params += [("connectors", c) for c in wanted]
         if is_active is not None and not isinstance(is_active, bool):
             raise ConfigError(f"is_active must be True, False or None, got {is_active!r}")
         if is_active:
             params.append(("is_active", "true"))
         pager = SessionPager(self._request, self._transport.invalid, self.per_page, max_total)
         items = pager.walk(params, self._show_progress(progress))
+        if wanted:
+            items = self._matching_connectors(items, wanted)
         if is_active is False:  # the spec has no "ended only" filter: keep ended ones here
             return (item for item in items if item.get("ended_at") is not None)
         return items
+
+    def _matching_connectors(
+        self, items: Iterator[dict[str, Any]], wanted: list[str]
+    ) -> Iterator[dict[str, Any]]:
+        """The items of the connectors asked for; warns (once per client) about the others,
+        which a Portal that applied the filter would not have sent."""
+        match = connector_matcher(wanted)
+        dropped: list[dict[str, Any]] = []
+        for item in items:
+            if match(item):
+                yield item
+            else:
+                dropped.append(item)
+        if dropped:
+            self._warn_once(
+                "connectors",
+                f"GET {SESSIONS_PATH}: the Portal did not apply the connector filter "
+                f"({', '.join(wanted)}): it sent sessions of other connectors, such as "
+                f"{_connector_name(dropped[0])}; they were left out here (check the Portal "
+                "reads the 'connectors' parameter)",
+            )
+            log.debug("GET %s: %d session(s) outside the filter", SESSIONS_PATH, len(dropped))
+
+    def _warn_once(self, key: str, message: str) -> None:
+        """Log ``message`` as a warning unless this client (family) already gave ``key``."""
+        with _WARN_LOCK:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        log.warning("%s", message)
 
     def sessions(
         self,
@@ -451,6 +496,43 @@ def _connector_list(connectors: Iterable[str] | str | None) -> list[str]:
         if not isinstance(item, str) or not item.strip():
             raise ConfigError(f"bad connector {item!r}: expected a connector identifier")
     return result
+
+
+def connector_matcher(connectors: Iterable[str] | str) -> Callable[[dict[str, Any]], bool]:
+    """A test of whether a session item belongs to one of ``connectors``.
+
+    The rules the client documents for the ``connectors`` filter: a plain identifier
+    (``main_line``) matches ``connector_idn``; ``integration/connector`` matches both
+    ``integration_idn`` and ``connector_idn``; ``integration/*`` every connector of the
+    integration. Surrounding spaces are ignored, as the sandbox ignores them.
+    """
+    rules: list[tuple[str | None, str]] = []
+    for text in _connector_list(connectors):
+        integration, slash, connector = text.strip().partition("/")
+        rules.append((integration, connector) if slash else (None, integration))
+
+    def match(item: dict[str, Any]) -> bool:
+        integration, connector = item.get("integration_idn"), item.get("connector_idn")
+        for want_integration, want_connector in rules:
+            if want_integration is not None and want_integration != integration:
+                continue
+            if want_connector == "*" and want_integration is not None:
+                return True
+            if want_connector == connector:
+                return True
+        return False
+
+    return match
+
+
+def _connector_name(item: dict[str, Any]) -> str:
+    """``integration/connector`` of a session item, for messages (printable)."""
+    from .._text import printable
+
+    return printable(f"{item.get('integration_idn')}/{item.get('connector_idn')}")
+
+
+_WARN_LOCK = threading.Lock()
 
 
 def _attribute_path(attribute_id: str) -> str:
