@@ -132,6 +132,46 @@ def statistics(sessions: list[dict]) -> dict:
     }
 
 
+BUSINESS_NAME = {
+    "id": "0b7f3f64-1d1a-4a59-9a8b-2d3c2b1a0f01",
+    "idn": "business_name",
+    "value": "Harbour Vet Clinic",
+    "title": "Business name",
+    "description": "",
+    "group": "business",
+    "is_hidden": False,
+    "possible_values": [],
+    "value_type": "string",
+}
+ATTRIBUTE_FIELDS = (
+    "value", "title", "description", "group", "is_hidden", "possible_values", "value_type",
+)  # fmt: skip
+NUMBER_TYPES = {"number": (int, float), "integer": (int,), "boolean": (bool,)}
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def put_problem(stored: dict, body: dict) -> str | None:
+    """Why a Portal keeping values in their JSON types refuses a PUT: the value must keep the
+    JSON type it is held in; with no value yet, a number/integer/boolean ``value_type``
+    needs that JSON type."""
+    value, old = body.get("value"), stored.get("value")
+    if old is not None and value is not None and _json_kind(old) != _json_kind(value):
+        return f"value must stay a JSON {_json_kind(old)}"
+    wanted = NUMBER_TYPES.get(body.get("value_type"))
+    if old is not None or wanted is None or value is None:
+        return None
+    if isinstance(value, bool) != (bool in wanted) or not isinstance(value, wanted):
+        return f"value must be a JSON {body.get('value_type')}"
+    return None
+
+
 def connector_filter(values: list[str]):
     """The spec's ``connectors`` filter read from its description alone: a plain identifier
     is a ``connector_idn``; ``integration/connector`` both; ``integration/*`` an integration."""
@@ -159,9 +199,21 @@ class StubPortal:
     project reads it), ``"connectors[]"`` reads only the bracket form.
     """
 
-    def __init__(self, months: dict[str, int], *, connectors: str | None = None) -> None:
+    def __init__(
+        self,
+        months: dict[str, int],
+        *,
+        connectors: str | None = None,
+        attributes: list[dict] | None = None,
+        list_omits: tuple[str, ...] = (),
+    ) -> None:
         self.sessions = make_sessions(months)
         self.connectors = connectors
+        # customer attributes (default: business_name only); ``list_omits``: fields the list
+        # endpoint leaves out while the single-attribute GET has them
+        self.attributes = json.loads(json.dumps(attributes or [BUSINESS_NAME]))
+        self.list_omits = list_omits
+        self.put_bodies: list[tuple[str, dict]] = []  # (attribute id, body) of every PUT
         self.info_ranges: list[tuple[str, str]] = []
         self.session_queries: list[dict[str, list[str]]] = []
         self.url = ""
@@ -220,19 +272,40 @@ class StubPortal:
                     meta = {"page": page, "per": per, "total": len(found)}
                     return self._send(200, {"items": items, "metadata": meta})
                 if url.path == "/api/v1/bff/customer/attributes":
-                    attribute = {
-                        "id": "0b7f3f64-1d1a-4a59-9a8b-2d3c2b1a0f01",
-                        "idn": "business_name",
-                        "value": "Harbour Vet Clinic",
-                        "title": "Business name",
-                        "description": "",
-                        "group": "business",
-                        "is_hidden": False,
-                        "possible_values": [],
-                        "value_type": "string",
-                    }
-                    return self._send(200, {"groups": ["business"], "attributes": [attribute]})
+                    listed = [
+                        {k: v for k, v in a.items() if k not in stub.list_omits}
+                        for a in stub.attributes
+                    ]
+                    groups = sorted({a["group"] for a in stub.attributes})
+                    return self._send(200, {"groups": groups, "attributes": listed})
+                attribute = self._attribute(url.path)
+                if attribute is not None:
+                    return self._send(200, attribute)
                 return self._send(404, {"code": 404, "type": "Not Found", "reason": url.path})
+
+            def _attribute(self, path: str) -> dict | None:
+                prefix = "/api/v1/customer/attributes/"
+                if not path.startswith(prefix):
+                    return None
+                found = [a for a in stub.attributes if a["id"] == path[len(prefix) :]]
+                return found[0] if found else None
+
+            def do_PUT(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.headers.get("x-portal-secret") != SECRET:
+                    return self._send(401, {"code": 401, "type": "Unauthorized", "reason": "no"})
+                attribute = self._attribute(urlsplit(self.path).path)
+                if attribute is None:
+                    return self._send(404, {"code": 404, "type": "Not Found", "reason": "what"})
+                stub.put_bodies.append((attribute["id"], body))
+                problem = put_problem(attribute, body)
+                if problem:
+                    error = {"message": problem, "code": "invalid_value"}
+                    reason = "Invalid value"
+                    answer = {"code": 422, "type": "Unprocessable Entity", "reason": reason}
+                    return self._send(422, {**answer, "errors": [error]})
+                attribute.update({k: body.get(k) for k in ATTRIBUTE_FIELDS})  # PUT replaces
+                return self._send(200, attribute)
 
         self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -203,7 +203,8 @@ def test_business_name_is_configurable_and_falls_back_to_none(client, sandbox, m
 
 
 def _attr(value_type: str, possible=()):
-    return {"idn": "x", "value_type": value_type, "possible_values": list(possible)}
+    # a value held as text (as the sandbox holds every value): new values are sent as text
+    return {"idn": "x", "value": "", "value_type": value_type, "possible_values": list(possible)}
 
 
 @pytest.mark.parametrize(

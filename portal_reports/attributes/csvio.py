@@ -40,7 +40,7 @@ class BulkRow:
     status: str  # change | unchanged | invalid | duplicate
     reason: str = ""
     attribute: dict[str, Any] | None = None
-    new_value: str | None = None
+    new_value: Any = None  # the value to send, in the attribute's JSON type
     after: dict[str, Any] | None = None  # the attribute as the Portal returned it once applied
 
     @property
@@ -239,7 +239,8 @@ def plan_bulk(
 
     A row is a change, unchanged (value already equal after normalisation), invalid (unknown
     idn, bad value, a change to a hidden attribute without ``allow_hidden``, a new value with
-    a line break) or a duplicate of an earlier idn.
+    a line break) or a duplicate of an earlier idn. Its value is validated and typed as
+    for ``attributes set`` (:func:`~.edit.validate_value`).
     """
     current = {a.get("idn"): a for a in client.customer_attributes().get("attributes") or []}
     seen: dict[str, int] = {}

@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -53,8 +54,19 @@ def _value_type(attribute: Mapping[str, Any]) -> str:
     return str(attribute.get("value_type") or "string").strip().lower()
 
 
-def _possible(attribute: Mapping[str, Any]) -> list[str]:
-    """The attribute's possible values as strings (the Portal may send a JSON-encoded list)."""
+#: value_type names read as a JSON number, a JSON integer, a JSON boolean.
+_NUMBER_TYPES = frozenset({"number", "numeric", "float", "double", "decimal"})
+_INTEGER_TYPES = frozenset({"integer", "int", "long"})
+_BOOLEAN_TYPES = frozenset({"boolean", "bool"})
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+
+
+def _possible(attribute: Mapping[str, Any]) -> list[tuple[Any, str | None]]:
+    """The attribute's possible values as (value as listed, title or None).
+
+    Plain values (``["pro"]``) and objects with a ``value`` key (``[{"value": "pro", "title":
+    "Pro"}]``) are both read; the Portal may also send the list JSON-encoded.
+    """
     values = attribute.get("possible_values") or []
     if isinstance(values, str):
         try:
@@ -63,7 +75,21 @@ def _possible(attribute: Mapping[str, Any]) -> list[str]:
             values = [values]
     if not isinstance(values, list):
         values = [values]
-    return [str(v) for v in values]
+    out: list[tuple[Any, str | None]] = []
+    for item in values:
+        if isinstance(item, Mapping) and "value" in item:
+            title = item.get("title", item.get("label"))
+            out.append((item["value"], None if title is None else str(title)))
+        else:
+            out.append((item, None))
+    return out
+
+
+def _text(value: Any) -> str:
+    """A value as text to compare with what a person typed (JSON spelling for non-strings)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _invalid(attribute: Mapping[str, Any], value: Any, accepted: str) -> AttributeValidationError:
@@ -73,26 +99,70 @@ def _invalid(attribute: Mapping[str, Any], value: Any, accepted: str) -> Attribu
     )
 
 
-def validate_value(attribute: Mapping[str, Any], value: Any) -> str:
-    """The value as the string to send, checked against the attribute's ``value_type``.
+def _json_kind(attribute: Mapping[str, Any]) -> str | None:
+    """The JSON type a new value is sent as: "integer", "number", "boolean", "json" (any
+    JSON value, parsed), or None for a string.
 
-    string: any text; number: a finite decimal, kept as written ("3.50" stays "3.50");
-    boolean: true/false/yes/no/1/0 (any case) -> "true"/"false"; json: valid JSON, kept as
-    written (Python dicts/lists are dumped compactly); enum: one of ``possible_values``
-    (a case-insensitive unique match is spelled as listed). Unknown types accept any text.
-    Raises :class:`AttributeValidationError` (one line) otherwise.
+    The type the Portal holds the value in is kept, so a change never changes it: the
+    current value's JSON type when it has one (a string stays a string, whatever the
+    ``value_type``: the sandbox and Portals like it keep numbers as text), else, with no
+    current value, a ``value_type`` naming a number, integer or boolean type.
+    """
+    current = attribute.get("value")
+    kind = _value_type(attribute)
+    if isinstance(current, str):
+        return None
+    if isinstance(current, bool):
+        return "boolean"
+    if isinstance(current, int | float):
+        return "integer" if kind in _INTEGER_TYPES else "number"
+    if isinstance(current, dict | list):
+        return "json"
+    if kind in _INTEGER_TYPES:
+        return "integer"
+    if kind in _NUMBER_TYPES:
+        return "number"
+    if kind in _BOOLEAN_TYPES:
+        return "boolean"
+    return None
+
+
+def validate_value(attribute: Mapping[str, Any], value: Any) -> Any:
+    """The value to send, checked against the attribute's ``value_type``, in the attribute's
+    JSON type.
+
+    The JSON type: the current value's (a JSON number ``5`` gets a number, ``true`` a
+    boolean, a string a string); with no current value, a number/integer/boolean
+    ``value_type`` (see :func:`_json_kind`). As a string, by ``value_type``: string: any
+    text; number: a finite decimal, kept as written ("3.50" stays "3.50"); integer: whole
+    digits; boolean: true/false/yes/no/1/0 (any case) -> "true"/"false"; json: valid JSON,
+    kept as written (Python dicts/lists are dumped compactly). As a JSON number or boolean,
+    the same spellings parsed (``"9"`` -> ``9``, ``"3.5"`` -> ``3.5``, ``"no"`` -> ``false``).
+    enum: one of ``possible_values`` (plain values or objects with a ``value``; a
+    case-insensitive unique match of a value or title is sent as the value is listed).
+    Unknown types accept any text. Raises :class:`AttributeValidationError` (one line)
+    otherwise, before anything is sent.
     """
     kind = _value_type(attribute)
     if value is None:
         raise _invalid(attribute, value, "a value (None given)")
-    if kind == "number":
+    if kind == "enum":
+        return _enum(attribute, value)
+    typed = _json_kind(attribute)
+    if typed == "boolean":
+        return _boolean(attribute, value) == "true"
+    if typed in ("number", "integer"):
+        return _json_number(attribute, value, integer=typed == "integer")
+    if typed == "json":
+        return json.loads(_json(attribute, value))
+    if kind in _NUMBER_TYPES:
         return _number(attribute, value)
-    if kind == "boolean":
+    if kind in _INTEGER_TYPES:
+        return _integer(attribute, value)
+    if kind in _BOOLEAN_TYPES:
         return _boolean(attribute, value)
     if kind == "json":
         return _json(attribute, value)
-    if kind == "enum":
-        return _enum(attribute, value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -113,6 +183,24 @@ def _number(attribute: Mapping[str, Any], value: Any) -> str:
     if not math.isfinite(number):
         raise _invalid(attribute, value, accepted)
     return text
+
+
+def _integer(attribute: Mapping[str, Any], value: Any) -> str:
+    """Whole digits (an optional sign), kept as written."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = "" if isinstance(value, bool) else str(value).strip()
+    if not _INTEGER_RE.fullmatch(text):
+        raise _invalid(attribute, value, "a whole number such as 12 or -3")
+    return text
+
+
+def _json_number(attribute: Mapping[str, Any], value: Any, *, integer: bool) -> int | float:
+    """A JSON number (an int when written as one, or when the type is an integer type)."""
+    if integer:
+        return int(_integer(attribute, value))
+    text = _number(attribute, value)
+    return int(text) if _INTEGER_RE.fullmatch(text) else float(text)
 
 
 def _boolean(attribute: Mapping[str, Any], value: Any) -> str:
@@ -141,19 +229,29 @@ def _json(attribute: Mapping[str, Any], value: Any) -> str:
     return value
 
 
-def _enum(attribute: Mapping[str, Any], value: Any) -> str:
-    """One of ``possible_values``, spelled as listed."""
+def _enum(attribute: Mapping[str, Any], value: Any) -> Any:
+    """One of ``possible_values``, sent as listed (a value's title also picks it)."""
     possible = _possible(attribute)
-    raw = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    raw = _text(value)
     text = raw.strip()
     for candidate in (raw, text):
-        if candidate in possible:
-            return candidate
-    folded = [p for p in possible if p.casefold() == text.casefold()]
-    if len(folded) == 1:
-        return folded[0]
-    accepted = ", ".join(repr(p) for p in possible) if possible else "nothing (no possible_values)"
-    raise _invalid(attribute, value, f"one of {accepted}")
+        for listed, _ in possible:
+            if _text(listed) == candidate:
+                return listed
+    for key in (lambda p: _text(p[0]), lambda p: p[1] or ""):
+        folded = [p[0] for p in possible if key(p).casefold() == text.casefold()]
+        if len(folded) == 1:
+            return folded[0]
+        if folded:
+            break
+    if not possible:
+        raise _invalid(attribute, value, "one of nothing (no possible_values)")
+    shown = ", ".join(
+        repr(_text(v))
+        + (f" ({title})" if title and title.casefold() != _text(v).casefold() else "")
+        for v, title in possible
+    )
+    raise _invalid(attribute, value, f"one of {printable(shown)}")
 
 
 # --------------------------------------------------------------------------- single update
@@ -256,20 +354,29 @@ def _changes(before: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
     return changes
 
 
-def _same_value(attribute: Mapping[str, Any], new_value: str) -> bool:
-    """True when the attribute already holds ``new_value`` (a validated string).
+def _same_value(attribute: Mapping[str, Any], new_value: Any) -> bool:
+    """True when the attribute already holds ``new_value`` (a validated value).
 
-    The spec's values are strings, but a Portal may send a number or a boolean as JSON
-    (``3``, ``true``); those are compared in the form they would be sent, so re-applying
-    the same value never sends anything.
+    A current value in another form than the one it would be sent in (``15`` for a number
+    the Portal holds as text, say) is compared as it would be sent, so re-applying the same
+    value never sends anything.
     """
     current = attribute.get("value")
-    if current is None or isinstance(current, str):
-        return current == new_value
+    if current is None or isinstance(current, str) or _same(current, new_value):
+        return _same(current, new_value)
     try:
-        return validate_value(attribute, current) == new_value
+        return _same(validate_value(attribute, current), new_value)
     except AttributeValidationError:
         return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same JSON kind (``True`` is not ``1``, ``"5"`` is not ``5``)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b and type(a) is type(b)
+    return bool(a == b)
 
 
 def apply_change(client: PortalClient, change: Change) -> Change:

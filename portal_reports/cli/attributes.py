@@ -151,7 +151,11 @@ def attributes_get(id_or_idn, customer, fmt):
 
 @attributes_group.command("set")
 @click.argument("id_or_idn")
-@click.option("--value", help="New value, checked against the attribute's value_type.")
+@click.option(
+    "--value",
+    help="New value, checked against the attribute's value_type and sent in the JSON type "
+    "the Portal holds it in (a number as a number, a boolean as true/false).",
+)
 @click.option("--title", help="New title.")
 @click.option("--description", help="New description.")
 @click.option("--allow-hidden", is_flag=True, help="Allow changing a hidden attribute.")
