@@ -1,6 +1,6 @@
-"""Attribute values in their JSON types and enum values listed as objects: against
-tests/stub_portal.py (a Portal written from the spec alone that keeps values typed and
-refuses a PUT changing a value's type), over real HTTP."""
+"""Attribute values in their JSON types, enum values listed as objects, and a list endpoint
+that leaves fields out: against tests/stub_portal.py (a Portal written from the spec alone
+that keeps values typed and refuses a PUT changing a value's type), over real HTTP."""
 
 from __future__ import annotations
 
@@ -48,10 +48,11 @@ BY_IDN = {a["idn"]: a for a in ATTRIBUTES}
 BY_IDN_BY_ID = {a["id"]: a["idn"] for a in ATTRIBUTES}
 
 
-@pytest.fixture
-def stub(monkeypatch):
-    """The stub Portal with typed attributes."""
-    with StubPortal({}, attributes=ATTRIBUTES) as portal:
+@pytest.fixture(params=[(), ("description", "possible_values")], ids=["full-list", "thin-list"])
+def stub(request, monkeypatch):
+    """The stub Portal with typed attributes; its list endpoint has every field, or leaves
+    out description and possible_values (the single-attribute GET always has them)."""
+    with StubPortal({}, attributes=ATTRIBUTES, list_omits=request.param) as portal:
         monkeypatch.setenv("PORTAL_BASE_URL", portal.url)
         monkeypatch.setenv("PORTAL_SECRET", STUB_SECRET)
         monkeypatch.delenv("PORTAL_CUSTOMER_ID", raising=False)
@@ -158,6 +159,21 @@ def test_apply_refuses_a_value_not_of_the_type(stub, tmp_path):
     assert [r.new_value for r in plan.changes] == []  # is_vip is already true
     result = CliRunner().invoke(cli, ["attributes", "apply", str(path), "--yes"])
     assert result.exit_code == 2 and stub.put_bodies == []
+
+
+def test_a_value_that_no_longer_fits_after_planning_is_not_sent(stub):
+    """The attribute is read again right before the PUT: a value planned against possible
+    values the Portal has changed since is not sent."""
+    from portal_reports.attributes import apply_change, plan_update
+    from portal_reports.errors import ConcurrentChangeError
+    from portal_reports.portal.client import PortalClient
+
+    with PortalClient(progress=False) as client:
+        change = plan_update(client, "plan", value="basic")
+        stored(stub, "plan")["possible_values"] = ["pro", "enterprise"]
+        with pytest.raises(ConcurrentChangeError, match="no longer fits"):
+            apply_change(client, change)
+    assert stub.put_bodies == []
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from portal_reports.cli import cli
 from portal_reports.errors import (
     AttributeValidationError,
     BadRequestError,
+    ConcurrentChangeError,
     ConfigError,
     NotFoundError,
     ServerError,
@@ -433,21 +434,26 @@ def test_half_failed_bulk_apply_says_what_was_applied(fresh_client, fresh_sandbo
     assert apply_bulk(fresh_client, again).ok
 
 
-def test_value_refused_only_by_the_server_stops_the_bulk(fresh_client, fresh_sandbox):
+def test_a_value_that_no_longer_fits_stops_the_bulk_before_its_put(fresh_client, fresh_sandbox):
     string, enum, number = (pick(fresh_sandbox, t) for t in ("string", "enum", "number"))
     rows = [{"idn": a["idn"], "value": new_value_for(a)} for a in (string, enum, number)]
     plan = plan_bulk(fresh_client, rows)
     assert len(plan.changes) == 3
-    # Someone narrows the enum's choices after the plan was made: only the Portal knows.
+    # Someone narrows the enum's choices after the plan was made: the read right before
+    # the PUT sees it, and the value is not sent.
     with fresh_sandbox.connect() as conn:
         conn.execute(
             "UPDATE attributes SET possible_values = ? WHERE id = ?",
             (json.dumps([enum["value"]]), enum["id"]),
         )
+    count = puts(fresh_sandbox)
     result = apply_bulk(fresh_client, plan)
     assert [r.idn for r in result.applied] == [string["idn"]]
-    assert result.failed.idn == enum["idn"] and isinstance(result.error, BadRequestError)
+    assert result.failed.idn == enum["idn"] and isinstance(result.error, ConcurrentChangeError)
+    assert not result.error.applied and "no longer fits" in str(result.error)
+    assert puts(fresh_sandbox) == count + 1  # the string's PUT only
     assert [r.idn for r in result.not_applied] == [enum["idn"], number["idn"]]
+    assert db_value(fresh_sandbox, enum["id"]) == enum["value"]
     assert db_value(fresh_sandbox, number["id"]) == number["value"]
 
 

@@ -19,7 +19,7 @@ from ..errors import (
     PortalHTTPError,
 )
 from .edit import _describe, _same_value, _show, put_checked, validate_value
-from .lookup import _customer_label
+from .lookup import _customer_label, full_attribute
 
 if TYPE_CHECKING:
     from ..portal.client import PortalClient
@@ -239,8 +239,9 @@ def plan_bulk(
 
     A row is a change, unchanged (value already equal after normalisation), invalid (unknown
     idn, bad value, a change to a hidden attribute without ``allow_hidden``, a new value with
-    a line break) or a duplicate of an earlier idn. Its value is validated and typed as
-    for ``attributes set`` (:func:`~.edit.validate_value`).
+    a line break) or a duplicate of an earlier idn. Each known idn is read by id (the list
+    may leave fields such as ``possible_values`` out), and its value is validated and typed
+    as for ``attributes set`` (:func:`~.edit.validate_value`).
     """
     current = {a.get("idn"): a for a in client.customer_attributes().get("attributes") or []}
     seen: dict[str, int] = {}
@@ -259,10 +260,11 @@ def plan_bulk(
             row.status, row.reason = DUPLICATE, f"duplicate idn (first on line {seen[idn]})"
             continue
         seen[idn] = line
-        attribute = current.get(idn)
-        if attribute is None:
+        listed = current.get(idn)
+        if listed is None:
             row.reason = f"no attribute with idn {idn!r} for {_customer_label(client)}"
             continue
+        attribute = full_attribute(client, listed)  # the list may leave fields out
         row.attribute = dict(attribute)
         try:
             row.new_value = validate_value(attribute, value)

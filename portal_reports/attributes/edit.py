@@ -423,6 +423,14 @@ def put_checked(
                 applied=False,
                 attribute=current,
             )
+        if "value" in changes and not _still_fits(current, changes["value"]):
+            raise ConcurrentChangeError(
+                f"attribute {name!r} changed on the Portal since it was read: the value "
+                f"{_show(changes['value'])} no longer fits it ({_describe(current)}); nothing "
+                "was sent (check it, then run again)",
+                applied=False,
+                attribute=current,
+            )
         body = {key: current[key] for key in PUT_FIELDS if key in current}
         body.update(changes)
         answer = client.replace_customer_attribute(attribute_id, body)
@@ -437,6 +445,16 @@ def put_checked(
             attribute=after,
         )
     return dict(after)
+
+
+def _still_fits(attribute: Mapping[str, Any], value: Any) -> bool:
+    """True when ``value`` (validated when planned) is valid, in the same form, for the
+    attribute as read right before the PUT (its value_type or possible_values may have
+    changed since)."""
+    try:
+        return _same(validate_value(attribute, value), value)
+    except AttributeValidationError:
+        return False
 
 
 def _fields(keys: list[str], now: Mapping[str, Any], then: Mapping[str, Any], how: str) -> str:

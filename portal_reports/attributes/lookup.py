@@ -98,6 +98,8 @@ def _not_found(client: PortalClient, id_or_idn: str, hint: str = "") -> NotFound
 def get_attribute(client: PortalClient, id_or_idn: str) -> dict[str, Any]:
     """One attribute as the Portal returns it, by UUID ``id`` or by ``idn``.
 
+    By idn, the list finds it; when the list entry lacks fields (``description``,
+    ``possible_values``), the attribute is read by id for them (see :func:`full_attribute`).
     Raises :class:`NotFoundError` naming the attribute and the customer when there is none.
     """
     key = str(id_or_idn).strip()
@@ -109,11 +111,29 @@ def get_attribute(client: PortalClient, id_or_idn: str) -> dict[str, Any]:
     attributes = client.customer_attributes().get("attributes") or []
     for attribute in attributes:
         if attribute.get("idn") == key:
-            return attribute
+            return full_attribute(client, attribute)
     idns = [str(a.get("idn")) for a in attributes if a.get("idn")]
     close = difflib.get_close_matches(key, idns, n=3)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     raise _not_found(client, key, hint)
+
+
+def full_attribute(client: PortalClient, listed: Mapping[str, Any]) -> dict[str, Any]:
+    """A list entry with every field a change needs: the entry itself when it has them, else
+    the attribute as its own endpoint returns it.
+
+    A Portal's list may leave fields out (``description``, ``possible_values``) that the
+    single attribute has; an enum listed without possible values is read again too, since
+    nothing can be validated against an empty list.
+    """
+    attribute_id = listed.get("id")
+    if not isinstance(attribute_id, str) or not attribute_id.strip():
+        return dict(listed)
+    missing = [key for key in ATTRIBUTE_FIELDS if key not in listed]
+    enum = str(listed.get("value_type") or "").strip().lower() == "enum"
+    if not missing and not (enum and not listed.get("possible_values")):
+        return dict(listed)
+    return client.customer_attribute(attribute_id)
 
 
 def name_from_attributes(payload: Mapping[str, Any], idn: str | None = None) -> str | None:
