@@ -220,21 +220,23 @@ class PortalClient:
         """The items of the connectors asked for; warns (once per client) about the others,
         which a Portal that applied the filter would not have sent."""
         match = connector_matcher(wanted)
-        dropped: list[dict[str, Any]] = []
+        first: dict[str, Any] | None = None  # the first left out, for the message; no list:
+        dropped = 0  # a month of hundreds of thousands of sessions may be left out
         for item in items:
             if match(item):
                 yield item
             else:
-                dropped.append(item)
-        if dropped:
+                first = first or item
+                dropped += 1
+        if first is not None:
             self._warn_once(
                 "connectors",
                 f"GET {SESSIONS_PATH}: the Portal did not apply the connector filter "
                 f"({', '.join(wanted)}): it sent sessions of other connectors, such as "
-                f"{_connector_name(dropped[0])}; they were left out here (check the Portal "
+                f"{_connector_name(first)}; they were left out here (check the Portal "
                 "reads the 'connectors' parameter)",
             )
-            log.debug("GET %s: %d session(s) outside the filter", SESSIONS_PATH, len(dropped))
+            log.debug("GET %s: %d session(s) outside the filter", SESSIONS_PATH, dropped)
 
     def _warn_once(self, key: str, message: str) -> None:
         """Log ``message`` as a warning unless this client (family) already gave ``key``."""
