@@ -74,6 +74,28 @@ def test_init_writes_a_project_with_copies_of_the_reports(project, tmp_path):
     )
 
 
+def test_init_customers_toml_loads_with_every_example_uncommented(project):
+    """Uncommenting the example lines as written gives a valid file: each commented key sits in
+    the block of the table it belongs to (review under [defaults], not under [defaults.brand])."""
+    from portal_reports.customers import CustomersConfig
+    from portal_reports.plan import load_plans
+
+    path = project / "customers.toml"
+    text = path.read_text()
+    example = re.compile(r"^# (?=\[[\w.-]+\]\s*(#.*)?$|[a-z_]+ = )", re.MULTILINE)
+    assert "# review = true" in text and "# [defaults.brand]" in text
+    path.write_text(example.sub("", text))
+    (project / "brand").mkdir()
+    (project / "brand" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+
+    config = CustomersConfig.load(path, required=True)
+    assert config.defaults.brand.accent == "#1d4e89"
+    assert config.defaults.brand.logo is not None
+    assert config.defaults.currency == "USD"
+    assert "all" in config.customers
+    assert load_plans(path).for_customer("acme-dental").review is True
+
+
 def test_pre_save_hook_strips_outputs_of_report_notebooks_only():
     def model():
         cell = {"cell_type": "code", "source": "1", "outputs": [{"x": 1}], "execution_count": 3}
