@@ -44,7 +44,8 @@ report: $(VENV)/.installed  ## write every customer's leads/revenue/ASR reports 
 	fi; exit $$status
 
 email: $(VENV)/.installed  ## email the month's PDF reports to each customer (SMTP_* env vars)
-	$(BIN)/portal-reports email $(if $(MONTH),--month $(MONTH)) $(if $(CUSTOMER),--customer $(CUSTOMER)) --reports-dir $(OUT)
+	$(BIN)/portal-reports email $(strip $(if $(MONTH),--month $(MONTH)) \
+	  $(if $(CUSTOMER),--customer $(CUSTOMER)) --reports-dir $(OUT))
 
 lab: $(VENV)/.installed-lab  ## JupyterLab on this project (saved notebooks keep no outputs; works as root)
 	$(BIN)/portal-reports lab

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -94,6 +95,23 @@ def test_init_customers_toml_loads_with_every_example_uncommented(project):
     assert config.defaults.currency == "USD"
     assert "all" in config.customers
     assert load_plans(path).for_customer("acme-dental").review is True
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+def test_the_projects_make_email_echoes_one_command_line(project):
+    for extra in ([], ["MONTH=2026-10", "CUSTOMER=acme-dental"]):
+        proc = subprocess.run(
+            ["make", "-n", "email", "PORTAL_REPORTS=portal-reports", *extra],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == [
+            "portal-reports email --reports-dir reports"
+            + (" --month 2026-10 --customer acme-dental" if extra else "")
+        ]
 
 
 def test_pre_save_hook_strips_outputs_of_report_notebooks_only():
