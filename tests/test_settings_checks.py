@@ -241,3 +241,56 @@ def test_bad_run_settings_are_refused_before_anything_runs(
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.splitlines()
     assert expected in line and not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- closed stdout
+
+
+def into_closed_pipe(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:
+    """``portal-reports ARGS | head -0``, deterministically: stdout is a pipe whose reader has
+    already gone, so the first write fails with EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "portal_reports", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fetch", "sessions", "--month", "2026-09", "--customer", "acme-dental"],
+        ["fetch", "info", "--month", "2026-09"],
+        ["run", "--list-parameters"],
+        ["attributes", "list", "--customer", "acme-dental"],
+        ["--help"],
+        ["--version"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_a_closed_stdout_stops_quietly_with_the_sigpipe_status(env, tmp_path, args):
+    proc = into_closed_pipe(*args, env=env, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (141, "")
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_still_an_error(monkeypatch):
+    from portal_reports.cli import fetch
+
+    def broken(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")  # e.g. a connection of ours, not stdout
+
+    monkeypatch.setenv("PORTAL_SECRET", "s3cret-value-123")
+    monkeypatch.setenv("PORTAL_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(fetch, "_fetch_range", broken)
+    result = CliRunner().invoke(cli, ["fetch", "info"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unexpected BrokenPipeError: [Errno 32] Broken pipe")

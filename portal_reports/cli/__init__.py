@@ -6,6 +6,8 @@ Exit codes: 0 ok, 1 a report/mail/other failure, 2 bad usage or input, 3 authent
 
 from __future__ import annotations
 
+import sys
+
 from . import (  # noqa: F401 - register commands
     attributes,
     email,
@@ -16,7 +18,7 @@ from . import (  # noqa: F401 - register commands
     run,
     sandbox,
 )
-from .app import EXIT_CODES, PortalGroup, cli, exit_code_for
+from .app import EXIT_CODES, PortalGroup, cli, exit_code_for, exit_stdout_closed
 
 __all__ = ["EXIT_CODES", "PortalGroup", "cli", "exit_code_for", "main"]
 
@@ -30,4 +32,12 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
-    cli(prog_name="portal-reports")
+    try:
+        cli(prog_name="portal-reports")
+    finally:
+        try:
+            sys.stdout.flush()  # here, not in Python's exit, which reports a failure noisily
+        except BrokenPipeError:
+            exit_stdout_closed()
+        except (OSError, ValueError):
+            pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import NoReturn
 
 import click
 from click.core import ParameterSource
@@ -68,6 +69,46 @@ def _fail(message: str, code: int) -> None:
     """Print ``Error: <one line>`` on stderr and exit with ``code``."""
     click.echo(f"Error: {one_line(message)}", err=True)
     sys.exit(code)
+
+
+#: Exit status after stdout was closed by its reader (``portal-reports ... | head -1``): what a
+#: shell shows for a command killed by SIGPIPE, 128 + 13. Python ignores SIGPIPE (so that a
+#: closed socket is an error, not death); the broken pipe is ended here instead.
+EXIT_STDOUT_CLOSED = 141
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe (or socket) whose reader has gone: a ``BrokenPipeError`` is
+    then about stdout, not a connection of ours."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. captured)
+        return False
+    try:
+        import select
+
+        poller = select.poll()
+    except (ImportError, AttributeError):  # no poll(): assume it was stdout
+        return True
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def exit_stdout_closed() -> NoReturn:
+    """Stop quietly after the reader of stdout went away, as ``cat`` or ``seq`` do: no message
+    (nobody reads it), no traceback, exit :data:`EXIT_STDOUT_CLOSED`. Output still buffered
+    goes to /dev/null (else Python's exit flush fails again, noisily, exit 120); files being
+    written by other threads are removed (the Python docs' recipe, plus our atomic writes)."""
+    from .._io import discard_unfinished_writes
+
+    discard_unfinished_writes()
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(EXIT_STDOUT_CLOSED)  # like Ctrl-C: do not wait for a fetch still running in a thread
 
 
 def _usage_error(exc: click.ClickException) -> None:
@@ -138,6 +179,8 @@ class PortalGroup(click.Group):
             raise  # a bare group shows its help
         except click.ClickException as exc:
             _usage_error(exc)
+        except BrokenPipeError:  # --help or --version into a closed pipe
+            exit_stdout_closed()
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -158,6 +201,10 @@ class PortalGroup(click.Group):
             os._exit(130)  # do not wait for a fetch still running in a background thread
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError as exc:  # `... | head -1`: the reader of stdout has gone
+            if not _stdout_closed():
+                _unexpected(exc)  # a broken connection of ours, not stdout
+            exit_stdout_closed()
         except OSError as exc:  # a file or folder we cannot use: the user's to fix (exit 2)
             if os.environ.get(ENV_DEBUG) or exc.filename is None:
                 _unexpected(exc)
