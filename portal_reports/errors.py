@@ -122,6 +122,11 @@ class ExportError(ReportError):
     """Converting an executed notebook to HTML or PDF failed."""
 
 
+class TemplateError(ExportError, ConfigError):
+    """A template (the project's may override the package's) cannot be compiled: bad input,
+    named with its file and line (exit 2)."""
+
+
 class MailError(PortalError):
     """Building or sending a report email failed."""
 

@@ -154,12 +154,44 @@ def test_broken_template_stops_the_run_in_one_line_and_leaves_nothing_running(tm
         text=True,
         timeout=120,
     )
-    assert proc.returncode != 0
+    assert proc.returncode == 2  # bad input, the README's exit code for it
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "template 'portal' cannot be loaded" in lines[0], proc.stderr
+    assert lines == [
+        "Error: report template 'portal' cannot be loaded: templates/portal/index.html.j2, "
+        "line 1: Unexpected end of template. Jinja was looking for the following tags: "
+        "'endblock'. The innermost block that needs to be closed is 'block'."
+    ], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()  # nothing fetched or written
     deadline = time.monotonic() + 10  # a kernel whose worker was killed exits within ~1 s
     while _processes_mentioning(str(marker)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _processes_mentioning(str(marker)) == []
+
+
+def test_a_syntax_error_in_the_projects_template_names_its_file_and_line(tmp_path, monkeypatch):
+    """The user's template (a project's templates/ override the package's): its file and line,
+    and exit 2 (bad input); the package's template, extended, is not blamed."""
+    from portal_reports.cli import exit_code_for
+    from portal_reports.errors import ExportError, TemplateError
+    from portal_reports.publish.export import check_templates
+
+    portal = tmp_path / "templates" / "portal"
+    portal.mkdir(parents=True)
+    (portal / "conf.json").write_text(json.dumps({"base_template": "base"}))
+    (portal / "index.html.j2").write_text(
+        "{% extends 'base/index.html.j2' %}\n"
+        "{% block title %}\n"
+        "<title>{{ (resources.get('title'} or 'x') }}</title>\n"
+        "{% endblock %}\n"
+    )
+    monkeypatch.setenv("PORTAL_REPORTS_TEMPLATES", str(tmp_path / "templates"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TemplateError) as caught:
+        check_templates()
+    assert str(caught.value) == (
+        "report template 'portal' cannot be loaded: templates/portal/index.html.j2, line 3: "
+        "unexpected '}', expected ')'"
+    )
+    assert exit_code_for(caught.value) == 2
+    assert isinstance(caught.value, ExportError)  # as before, for callers catching it

@@ -28,7 +28,7 @@ from traitlets import default
 from .. import __version__
 from .._io import atomic_write
 from ..dates import format_utc, parse_month, to_utc
-from ..errors import ConfigError, ExportError, PortalError
+from ..errors import ConfigError, ExportError, PortalError, TemplateError
 from ..i18n import (
     DEFAULT_LOCALE,
     Language,
@@ -85,18 +85,41 @@ def templates_dir() -> Path:
 
 def check_templates() -> None:
     """Load the ``portal`` template now, so a missing or broken one is a one-line
-    :class:`ExportError` before anything is fetched (see
+    :class:`ExportError` before anything is fetched: a :class:`TemplateError` (bad input,
+    exit 2, naming the file and line) when Jinja cannot compile it (see
     :meth:`~portal_reports.project.Project.check_report_template` for the checks made first)."""
+    import jinja2
+
     from ..project import current_project
 
     current_project().check_report_template()
     try:
         PortalHTMLExporter().template  # noqa: B018 - loading is the check
+    except jinja2.TemplateError as exc:  # the template's own fault: bad input (exit 2)
+        raise TemplateError(
+            f"report template 'portal' cannot be loaded: {template_error(exc)}"
+        ) from None
     except Exception as exc:
         detail = " ".join(str(exc).split())
         raise ExportError(
             f"report template 'portal' cannot be loaded: {type(exc).__name__}: {detail}"
         ) from None
+
+
+def template_error(exc: BaseException) -> str:
+    """A Jinja error as one line naming the file and line: ``templates/portal/index.html.j2,
+    line 21: unexpected '}', expected ')'`` (a path under the working directory is relative)."""
+    import jinja2
+
+    message = " ".join(str(getattr(exc, "message", None) or exc).split())
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"template {exc.name!r} not found"
+    if not isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"{type(exc).__name__}: {message}"
+    where = exc.filename or exc.name or "template"
+    with contextlib.suppress(ValueError, OSError):
+        where = str(Path(where).resolve().relative_to(Path.cwd().resolve()))
+    return f"{where}, line {exc.lineno}: {message}"
 
 
 # ---- header data ----------------------------------------------------------------------------
