@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -428,6 +431,47 @@ def test_unreachable_server_fails_fast_after_retries(env, reports, config):
     assert "refused" in report.deliveries[0].line()
     assert sleeps == [1.0, 2.0, 4.0]
     assert sent_log(reports) == []
+
+
+def test_an_unreachable_server_is_not_tried_again_for_the_summary(env, reports, config):
+    from portal_reports.errors import MailError
+    from portal_reports.mail.summary import send_summary
+
+    env.setenv("SMTP_PORT", str(free_port()))  # nothing listens there
+    report = send(reports, config)
+    assert report.stopped and "refused" in report.stopped
+    sleeps = Sleeps()
+    with pytest.raises(MailError, match="summary was not sent: SMTP server unavailable"):
+        send_summary(report, reports_dir=reports, to=["ops@agency.example"], sleep=sleeps)
+    assert sleeps == []  # not retried: no attempt at all
+
+
+def test_cli_email_to_an_unreachable_server_is_short(tmp_path, reports, config):
+    """One customer's retries, the other customers not attempted, no summary attempt: the
+    agency's summary used to be retried against the same dead server (4 more attempts)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_", "MAIL_"))}
+    env.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(free_port()),  # nothing listens there
+        MAIL_FROM=SENDER,
+        MAIL_SUMMARY_TO="ops@agency.example",
+    )
+    args = ["email", "--month", MONTH, "--reports-dir", str(reports), "--config", str(config)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "portal_reports", *args],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    refused = f"connection to 127.0.0.1:{env['SMTP_PORT']} refused"
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()] == [*CUSTOMERS, MONTH]
+    assert proc.stdout.count("not attempted") == 2
+    assert proc.stderr.splitlines() == [
+        f"warning: retrying in 1.0s (attempt 2): {refused}",
+        f"warning: retrying in 2.0s (attempt 3): {refused}",
+        f"warning: retrying in 4.0s (attempt 4): {refused}",
+        f"Error: 3 customer(s) not delivered for {MONTH}; the delivery summary was not sent: "
+        f"SMTP server unavailable ({refused})",
+    ]
 
 
 def test_refusals_are_reported_per_customer(env, smtpd, tmp_path, pdfs, chart):

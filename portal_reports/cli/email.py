@@ -58,9 +58,15 @@ def email_command(month, customers, reports_dir, config, dry_run, resend, to):
         on_delivery=lambda delivery: click.echo(delivery.line()),
     )
     click.echo(report.summary())
+    not_delivered = f"{len(report.failed)} customer(s) not delivered for {report.month}"
     # MAIL_SUMMARY_TO: the agency's own summary
-    line = send_summary(report, reports_dir=reports_dir)
+    try:
+        line = send_summary(report, reports_dir=reports_dir)
+    except MailError as exc:
+        if report.ok:
+            raise
+        raise MailError(f"{not_delivered}; {exc}") from None  # both, in one line
     if line:
         click.echo(line)
     if not report.ok:
-        raise MailError(f"{len(report.failed)} customer(s) not delivered for {report.month}")
+        raise MailError(not_delivered)

@@ -84,6 +84,9 @@ class DeliveryReport:
     deliveries: list[Delivery] = field(default_factory=list)
     dry_run: bool = False
     preview_to: str | None = None
+    #: Why the batch stopped, when it did (the SMTP server unreachable, login or TLS failed):
+    #: nothing more can be sent through that server now, the agency's summary included.
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -194,6 +197,7 @@ def send_reports(
                     on_delivery(result)
         finally:
             mailer.close()
+    report.stopped = fatal
     return report
 
 

@@ -137,7 +137,8 @@ def send_summary(
     """Send (or, for a dry run, write) the summary to ``to`` (default ``MAIL_SUMMARY_TO``).
 
     Returns a one-line description, or None when no summary is configured or ``report`` is a
-    preview. Raises :class:`MailError` when it could not be delivered.
+    preview. Raises :class:`MailError` when it could not be delivered, at once (no connection,
+    no retries) when the batch found the server unusable (:attr:`DeliveryReport.stopped`).
     """
     recipients = summary_recipients() if to is None else [validate_address(a, "to") for a in to]
     if not recipients or report.preview_to:
@@ -147,6 +148,8 @@ def send_summary(
     if report.dry_run:
         path = write_eml(msg, Path(reports_dir) / report.month / OUTBOX / SUMMARY_FILE)
         return f"summary: written {path} (would go to {', '.join(recipients)})"
+    if report.stopped:  # the batch's server: it would only fail again, slowly
+        raise MailError(f"the delivery summary was not sent: {report.stopped}")
     mailer = _Mailer(settings, attempts=attempts, backoff=backoff, sleep=sleep)
     try:
         outcome = mailer.deliver(msg, [addr_spec(a) for a in recipients], lambda _accepted: None)
