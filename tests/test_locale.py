@@ -155,6 +155,101 @@ def test_formats_of_each_locale(locale, currency, money, number, percent, change
     assert lang.integer(None) == "–" and lang.money(float("nan")) == "–"
 
 
+def _table(lang: Language) -> str:
+    """A report table as a notebook shows it: labels, months, money, counts, shares."""
+    rows = [
+        ("Revenue", date(2026, 9, 1), lang.money(2929.63), lang.integer(631957), 0.2),
+        ("Refunds", date(2026, 10, 1), lang.money(-631957.31), lang.integer(7), None),
+        (
+            "Deals",
+            date(2026, 11, 1),
+            lang.money(1e7),
+            lang.decimal(-1234.5, 1),
+            -0.05,
+        ),
+    ]
+    body = "".join(
+        f"<tr><td>{label}</td><td>{lang.month_year(month)}</td><td>{money}</td>"
+        f"<td>{count}</td><td>{lang.percent(share)}</td></tr>"
+        for label, month, money, count, share in rows
+    )
+    head = "<tr><th>Figure</th><th>Month</th><th>Amount</th><th>Count</th><th>Share</th></tr>"
+    return f'<table class="report"><thead>{head}</thead><tbody>{body}</tbody></table>'
+
+
+def _classes(html: str) -> tuple[list[list[str]], list[str]]:
+    """Each body row's cell classes, and the header's."""
+    from bs4 import BeautifulSoup
+
+    table = BeautifulSoup(html, "html.parser").find("table")
+    rows = [[_kind(td) for td in tr.find_all("td")] for tr in table.tbody.find_all("tr")]
+    return rows, [_kind(th) for th in table.thead.find_all("th")]
+
+
+def _kind(cell) -> str:
+    return " ".join(c for c in cell.get("class") or [] if c in ("num", "text"))
+
+
+TEXT_NUMBERS = ["text", "text", "num", "num", "num"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency"),
+    [
+        ("en_US", "USD"),
+        ("de_DE", "EUR"),
+        ("fr_CA", "CAD"),
+        ("sv_SE", "SEK"),  # 2 929,63 kr (no-break spaces)
+        ("en_IN", "INR"),  # ₹6,31,957.31
+        ("de_CH", "CHF"),  # 1'234.5
+        ("ar_EG", "EGP"),  # direction marks, ج.م.
+        ("pl_PL", "PLN"),
+        ("pt_BR", "BRL"),
+        ("en_US", None),
+    ],
+)
+def test_report_tables_right_align_numbers_in_every_locale(locale, currency):
+    """Through the report exporter: amounts, counts and shares as the report's locale writes
+    them are number cells (right-aligned, header too); labels and month names are text."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from portal_reports.publish.export import PortalHTMLExporter
+
+    lang = Language(locale, currency)
+    cell = new_code_cell(
+        "table", outputs=[new_output("display_data", data={"text/html": _table(lang)})]
+    )
+    nb = new_notebook(cells=[cell], metadata={"portal_reports": {"locale": locale}})
+    if currency:
+        nb.metadata["portal_reports"]["currency"] = currency
+    html, _ = PortalHTMLExporter().from_notebook_node(nb)
+    rows, head = _classes(html)
+    assert rows == [TEXT_NUMBERS] * 3, locale
+    assert head == ["", "", "num", "num", "num"]
+
+
+def test_number_cells_are_found_in_every_locale_babel_writes():
+    """Every CLDR locale with a territory, in its currency: its amounts, counts and shares
+    are numbers, its month names are not."""
+    from babel import Locale
+    from babel.localedata import locale_identifiers
+    from babel.numbers import get_territory_currencies
+
+    from portal_reports.publish.export import _polish_tables
+
+    wrong = []
+    for ident in locale_identifiers():
+        locale = Locale.parse(ident)
+        if not locale.territory:
+            continue
+        currencies = get_territory_currencies(locale.territory, date(2026, 1, 1))
+        lang = Language(str(locale), currencies[0] if currencies else None)
+        rows, _head = _classes(_polish_tables(_table(lang), lang))
+        if rows != [TEXT_NUMBERS] * 3:
+            wrong.append(ident)
+    assert wrong == []
+
+
 def test_money_without_currency_is_a_plain_amount_and_indian_grouping():
     assert Language("de_DE").money(96648.49) == "96.648,49"
     assert Language("en_IN", "INR").money(123456.5) == "₹1,23,456.50"

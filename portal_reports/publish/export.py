@@ -14,8 +14,10 @@ import logging
 import os
 import re
 import threading
+import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -286,11 +288,75 @@ def translated_notebook(nb: NotebookNode) -> NotebookNode:
 
 # ---- table polish --------------------------------------------------------------------------
 
-_NUM_RE = re.compile(
-    r"^[+\-\u2212]?[$\u20ac\u00a3]?\s?\d[\d,.\u00a0\u202f ]*(\s?%|\s?[$\u20ac\u00a3]|\s?[kKMB])?$"
-    r"|^\d+:\d{2}(:\d{2})?$"
-)
-_NEUTRAL = {"", "nan", "<na>", "nat", "none", "-", "\u2013", "\u2014", "n/a"}
+#: One number as a locale writes it: digits with the locale's group and decimal marks between
+#: them (``1,234.50``, ``1.234,50``, ``1 234,50`` with no-break or narrow no-break spaces,
+#: ``1'234.50``, ``12,34,567.50``, Arabic marks; see :meth:`_NumberWords.of`), text around it.
+_NUMBER = r"^(?P<pre>\D*?)(?P<number>\d(?:[\d\s{marks}]*\d)?)(?P<post>\D*)$"
+_MARKS = ".,'\u2019\u066b\u066c\u060c"  # and each locale's own
+_TIME_RE = re.compile(r"^\d+:\d{2}(:\d{2})?$")
+#: Signs around a number: plus, hyphen-minus, minus, dashes used as minus.
+_SIGNS = str.maketrans("", "", "+-\u2212\u2012\u2013\ufe63\uff0b\uff0d")
+#: Direction marks that Babel puts around numbers in right-to-left locales (ar, he, fa).
+_BIDI = str.maketrans("", "", "\u200e\u200f\u061c\u2066\u2067\u2068\u2069")
+_UNITS = frozenset({"%", "\u2030", "\u2031", "\u066a"})
+_COMPACT = frozenset({"k", "K", "M", "B"})  # 1.2k, 3M: after the number only
+_NEUTRAL = {"", "nan", "<na>", "nat", "none", "-", "\u2013", "\u2014", "n/a", "no data"}
+
+
+@dataclass(frozen=True)
+class _NumberWords:
+    """How numbers look in a report's tables: its locale's group and decimal marks, and what
+    may stand around a number: currency symbols (``kr``, ``₹``, ``zł``, ``ج.م.``) and ISO
+    codes, percent and per-mille signs, the points unit; and the words of an empty cell
+    (``n/a``) in its language."""
+
+    number: re.Pattern[str]
+    affixes: frozenset[str]
+    neutral: frozenset[str]
+
+    @classmethod
+    def of(cls, lang: Language) -> _NumberWords:
+        from babel.numbers import get_currency_symbol, list_currencies
+
+        locale = lang.babel
+        words = {*locale.currency_symbols.values(), lang.gettext("{value} pts").format(value="")}
+        words |= list_currencies()
+        marks = set(_MARKS)
+        for system in {"latn", locale.default_numbering_system}:  # Babel writes latn digits
+            symbols = locale.number_symbols.get(system) or {}
+            words |= {symbols.get("percentSign", "%"), symbols.get("perMille", "\u2030")}
+            marks |= {symbols.get("group", ","), symbols.get("decimal", ".")}
+        if lang.currency:
+            words |= {lang.currency, get_currency_symbol(lang.currency, locale)}
+        marks_class = re.escape("".join(sorted(m for m in marks if len(m) == 1)))
+        return cls(
+            re.compile(_NUMBER.format(marks=marks_class)),
+            frozenset(w for w in (_bare(w) for w in words) if w),
+            frozenset(_NEUTRAL | {lang.gettext("n/a").lower()}),
+        )
+
+    def is_number(self, text: str) -> bool:
+        """``text`` is one number with at most a sign, a currency or a unit around it."""
+        text = text.translate(_BIDI).strip()
+        if _TIME_RE.match(text):
+            return True
+        match = self.number.match(text)
+        if not match:
+            return False
+        pre, post = _bare(match["pre"]), _bare(match["post"])
+        return self._affix(pre) and (post in _COMPACT or self._affix(post))
+
+    def _affix(self, affix: str) -> bool:
+        if not affix or affix in _UNITS or affix in self.affixes:
+            return True
+        # another locale's symbol of a currency: $, US$, R$, NT$ (a sign and a few letters)
+        others = [c for c in affix if unicodedata.category(c) != "Sc"]
+        return len(others) < len(affix) and len(others) <= 3 and all(c.isalpha() for c in others)
+
+
+def _bare(affix: str) -> str:
+    """An affix without its sign, spaces and direction marks."""
+    return "".join(affix.translate(_BIDI).translate(_SIGNS).split())
 
 
 def _row_cells(tr: Any) -> list[Any]:
@@ -334,8 +400,15 @@ def _merge_index_name_row(table: Any) -> None:
     rows[1].decompose()
 
 
-def _mark_numbers(table: Any) -> None:
-    """Class numeric cells ``num`` (right-aligned) and text cells ``text``, per column."""
+def _kind(cell: Any) -> str | None:
+    """``num`` or ``text`` when the cell's author classed it already (a report block)."""
+    classes = cell.get("class") or []
+    return "num" if "num" in classes else "text" if "text" in classes else None
+
+
+def _mark_numbers(table: Any, words: _NumberWords) -> None:
+    """Class numeric cells ``num`` (right-aligned) and text cells ``text``, per column; cells
+    already classed keep their class."""
     body = table.find("tbody")
     if body is None:
         return
@@ -345,13 +418,15 @@ def _mark_numbers(table: Any) -> None:
     for cells in rows:
         for i, cell in enumerate(cells):
             text = cell.get_text(strip=True)
-            if text.lower() not in _NEUTRAL:
-                kinds[i].add("num" if _NUM_RE.match(text) else "text")
+            if _kind(cell):
+                kinds[i].add(_kind(cell))  # type: ignore[arg-type]
+            elif text.lower() not in words.neutral:
+                kinds[i].add("num" if words.is_number(text) else "text")
     # a column of only blanks/"n/a" (e.g. shares in an empty month) stays a numeric column
     numeric = [k <= {"num"} for k in kinds]
     for cells in rows:
         for i, cell in enumerate(cells):
-            if cell.name == "td" and len(cells) == width:
+            if cell.name == "td" and len(cells) == width and not _kind(cell):
                 cell["class"] = [*cell.get("class", []), "num" if numeric[i] else "text"]
     head = table.find("thead")
     if head is not None:
@@ -360,13 +435,16 @@ def _mark_numbers(table: Any) -> None:
             cells = _row_cells(row)
             if len(cells) == width:
                 for i, cell in enumerate(cells):
-                    if numeric[i]:
+                    if numeric[i] and not _kind(cell):
                         cell["class"] = [*cell.get("class", []), "num"]
 
 
-def _polish_tables(html: str) -> str:
+def _polish_tables(html: str, lang: Language | None = None) -> str:
+    """Tables made readable: no pandas RangeIndex, numbers (as ``lang`` writes them, default
+    en_US) right-aligned."""
     if "<table" not in html:
         return html
+    words = _NumberWords.of(lang or language_for(DEFAULT_LOCALE))
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, features="html.parser")
@@ -374,7 +452,7 @@ def _polish_tables(html: str) -> str:
         if "dataframe" in (table.get("class") or []):
             _drop_range_index(table)
             _merge_index_name_row(table)
-        _mark_numbers(table)
+        _mark_numbers(table, words)
     return str(soup)
 
 
@@ -423,7 +501,7 @@ class PortalHTMLExporter(HTMLExporter):
         resources["portal_report"] = report_header(nb, name)
         nb = translated_notebook(nb)
         html, resources = HTMLExporter.from_notebook_node(self, nb, resources, **kw)
-        return _polish_tables(html), resources
+        return _polish_tables(html, _language(nb.metadata.get("portal_reports") or {})), resources
 
     def from_notebook_node(  # type: ignore[override]
         self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
