@@ -4,6 +4,7 @@ review before sending and the agency's summary. Real CLI, sandbox, kernels, PDFs
 # ruff: noqa: F811 - the SMTP fixture imported from test_mail is used as an argument
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -18,7 +19,13 @@ from test_history import sql_month
 from test_mail import smtpd  # noqa: F401 - fixture
 
 from portal_reports.data.history import history_range
-from portal_reports.publish.portfolio import DROP_PCT, Figures, build_portfolio, change
+from portal_reports.publish.portfolio import (
+    DROP_PCT,
+    Figures,
+    build_portfolio,
+    change,
+    render_html,
+)
 from portal_reports.reports.format import fmt_int, fmt_money
 
 CUSTOMERS = ("acme-dental", "nordlicht-yoga")
@@ -239,22 +246,106 @@ def test_a_run_against_an_independent_server(tmp_path):
     assert "Target 40 · 40% · behind" in html and "The last 12 months" in html
 
 
-def test_revenue_in_several_currencies_has_no_total(tmp_path):
-    """Euros and rupees are not added up: each row in its currency, the total left empty."""
+def test_revenue_in_several_currencies_is_totalled_per_currency(tmp_path):
+    """Euros and rupees are not added up: each row in its currency, the totals per currency
+    (each with its change), not a bare dash."""
     from portal_reports.publish.portfolio import Figures, Portfolio, Row, _context
 
-    def row(customer: str, currency: str, revenue: float) -> Row:
+    def row(customer: str, currency: str, revenue: float, before: float) -> Row:
         now = Figures(100, 40, revenue, 10, revenue / 4)
-        return Row(customer, customer, "ok", "3 ok", "ok", now, now, currency=currency)
+        return Row(
+            customer, customer, "ok", "3 ok", "ok", now, Figures(100, 40, before), currency=currency
+        )
 
-    rows = (row("berlin", "EUR", 1000.0), row("kolkata", "INR", 50000.0))
+    rows = (
+        row("berlin", "EUR", 1000.0, 1000.0),
+        row("kolkata", "INR", 50000.0, 40000.0),
+        row("munich", "EUR", 500.0, 1000.0),
+    )
     portfolio = Portfolio("2026-10", rows, "name", "2026-11-01T06:00:00Z", tmp_path)
     context = _context(portfolio)
-    assert [r["revenue"]["value"] for r in context["rows"]] == ["€1,000.00", "₹50,000.00"]
-    assert context["total"]["revenue"]["value"] == "–"
-    assert context["total"]["revenue"]["change"] == "–" and context["mixed_currencies"]
+    assert [r["revenue"]["value"] for r in context["rows"]] == [
+        "€1,000.00",
+        "₹50,000.00",
+        "€500.00",
+    ]
+    revenue = context["total"]["revenue"]
+    assert [(c["value"], c["change"], c["direction"]) for c in revenue["by_currency"]] == [
+        ("€1,500.00", "−25.0%", "drop"),
+        ("₹50,000.00", "+25.0%", "up"),
+    ]
+    assert revenue["value"] == "€1,500.00 · ₹50,000.00" and context["mixed_currencies"]
+    html = render_html(portfolio)
+    assert html.count("€1,500.00") == 2  # the card and the total row
+    assert html.count("₹50,000.00") == 3  # kolkata's row too
+    assert "per currency, vs September 2026" in html
     same = _context(Portfolio("2026-10", rows[:1], "name", "2026-11-01T06:00:00Z", tmp_path))
     assert same["total"]["revenue"]["value"] == "€1,000.00"
+    assert same["total"]["revenue"]["by_currency"] == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "generated", "sessions"),
+    [
+        ("en_US", "Generated December 6, 2026", "1,234"),
+        ("en_GB", "Generated 6 December 2026", "1,234"),
+        ("de_DE", "Generated 6. Dezember 2026", "1.234"),
+    ],
+)
+def test_portfolio_dates_and_numbers_follow_the_agencys_locale(
+    tmp_path, locale, generated, sessions
+):
+    from portal_reports.publish.portfolio import Figures, Portfolio, Row
+
+    now = Figures(1234, 40, 1000.0, 10, 250.0)
+    rows = (Row("berlin", "Berlin", "ok", "3 ok", "ok", now, None, currency="EUR"),)
+    portfolio = Portfolio("2026-11", rows, "name", "2026-12-06T10:00:00Z", tmp_path, locale=locale)
+    html = render_html(portfolio)
+    assert generated in html and f">{sessions}<" in html
+
+
+def test_portfolio_wears_the_agencys_brand(tmp_path):
+    """[defaults.brand] of customers.toml: the agency's accent and logo on the portfolio, as
+    on the reports (it used the toolkit's blue and no logo); the date in [defaults] locale."""
+    (tmp_path / "brand").mkdir()
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>'
+    (tmp_path / "brand" / "agency.svg").write_text(svg)
+    (tmp_path / "customers.toml").write_text(
+        '[defaults]\nlocale = "en_US"\n'
+        '[defaults.brand]\nlogo = "brand/agency.svg"\naccent = "#9B1C31"\n'
+        '[customers.berlin]\nto = ["anna@berlin.example"]\n'
+    )
+    run_dir = tmp_path / "reports" / "2026-10" / "berlin"
+    run_dir.mkdir(parents=True)
+    figures = {"sessions_total": 100, "leads_total": 40, "revenue_total": 1000.0}
+    manifest = {"month": "2026-10", "customer": "berlin", "status": "ok", "figures": figures}
+    (run_dir / "manifest.json").write_text(json.dumps({**manifest, "currency": "EUR"}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "SMTP_", "MAIL_"))}
+    proc = cli("portfolio", "--month", "2026-10", "--format", "html", env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "reports" / "2026-10" / "portfolio.html").read_text()
+    assert ":root { --accent: #9b1c31; }" in html
+    logo = base64.b64encode(svg.encode()).decode()
+    assert f'<img class="logo" src="data:image/svg+xml;base64,{logo}"' in html
+    assert re.search(r"Generated [A-Z][a-z]+ \d{1,2}, \d{4}<", html)  # en_US: December 6, 2026
+
+
+def test_a_broken_portfolio_template_names_its_file_and_line(tmp_path, monkeypatch):
+    from portal_reports.cli import exit_code_for
+    from portal_reports.errors import TemplateError
+    from portal_reports.publish.portfolio import Portfolio
+
+    (tmp_path / "templates" / "portfolio").mkdir(parents=True)
+    broken = tmp_path / "templates" / "portfolio" / "portfolio.html.j2"
+    broken.write_text("<h1>{{ month_label }}</h1>\n<p>{{ count }</p>\n")
+    monkeypatch.setenv("PORTAL_REPORTS_TEMPLATES", str(tmp_path / "templates"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TemplateError) as caught:
+        render_html(Portfolio("2026-10", (), "name", "2026-11-01T06:00:00Z", tmp_path))
+    assert str(caught.value).startswith(
+        "portfolio template cannot be loaded: templates/portfolio/portfolio.html.j2, line 2: "
+    )
+    assert exit_code_for(caught.value) == 2
 
 
 def test_portfolio_tells_a_missing_manifest_from_an_unreadable_one(tmp_path):

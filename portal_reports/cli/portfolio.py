@@ -54,7 +54,7 @@ def portfolio_command(month, out_dir, sort, formats):
         from ..mail.recipients import load_recipients
 
         configured = list(load_recipients(config))
-    portfolio = build_portfolio(month, out_dir, customers=configured, sort=sort)
+    portfolio = build_portfolio(month, out_dir, customers=configured, sort=sort, config=config)
     written = write_portfolio(portfolio, chosen)
     drops = len(portfolio.drops)
     for path in written.values():

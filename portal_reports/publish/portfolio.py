@@ -19,8 +19,10 @@ from typing import Any
 
 from .. import __version__
 from .._io import atomic_write
-from ..dates import format_utc, month_label, parse_month, shift_month
-from ..errors import ConfigError, ManifestError, ReportError
+from ..customers import Brand, CustomersConfig
+from ..dates import format_utc, parse_month, shift_month
+from ..errors import ConfigError, ManifestError, ReportError, TemplateError
+from ..i18n import DEFAULT_LOCALE, language_for, month_label, using
 from .manifest import MANIFEST, Manifest
 
 PORTFOLIO = "portfolio"
@@ -160,6 +162,9 @@ class Portfolio:
     sort: str
     generated_at: str
     out_dir: Path
+    #: The agency's look and formats: ``[defaults]`` of ``customers.toml`` (brand, locale).
+    brand: Brand = field(default_factory=Brand)
+    locale: str = DEFAULT_LOCALE
 
     @property
     def total(self) -> Figures:
@@ -246,10 +251,14 @@ def build_portfolio(
     *,
     customers: Sequence[str] = (),
     sort: str = "change",
+    config: str | os.PathLike[str] | None = None,
 ) -> Portfolio:
     """Read every customer folder of ``<out>/<month>/`` (and ``customers``, the configured
-    ones, listed as "not run" when they have no folder) into a :class:`Portfolio`."""
+    ones, listed as "not run" when they have no folder) into a :class:`Portfolio`, in the
+    agency's brand and locale: ``[defaults]`` of ``config`` (default: the project's
+    ``customers.toml``)."""
     month = parse_month(month)
+    agency = CustomersConfig.load(config).defaults
     if sort not in SORTS:
         raise ConfigError(f"unknown sort {sort!r}: accepted are {', '.join(SORTS)}")
     root = Path(out_dir)
@@ -273,7 +282,9 @@ def build_portfolio(
     if not rows:
         raise ReportError(f"no customer reports in {month_dir}")
     rows.sort(key=_sort_key(sort))
-    return Portfolio(month, tuple(rows), sort, format_utc(datetime.now(UTC)), root)
+    generated = format_utc(datetime.now(UTC))
+    locale = agency.locale or DEFAULT_LOCALE
+    return Portfolio(month, tuple(rows), sort, generated, root, agency.brand, locale)
 
 
 # --------------------------------------------------------------------------- output
@@ -301,42 +312,52 @@ def _direction(key: str, value: float | None) -> str:
 
 
 def _context(portfolio: Portfolio) -> dict[str, Any]:
-    from ..reports.format import fmt_int, fmt_money, fmt_pct
+    """The template's context: numbers, months and dates in the agency's locale."""
+    with using(language_for(portfolio.locale)):
+        return _context_in_locale(portfolio)
 
-    fmts = {"sessions": fmt_int, "leads": fmt_int, "revenue": fmt_money, "conversion": fmt_pct}
-    # Revenue is in each customer's own currency: a total only when they all share one.
+
+def _context_in_locale(portfolio: Portfolio) -> dict[str, Any]:
+    from ..i18n import current
+    from ..reports.format import fmt_int, fmt_pct
+
+    fmts = {"sessions": fmt_int, "leads": fmt_int, "conversion": fmt_pct}
+    # Revenue is in each customer's own currency: one total only when they all share one,
+    # else a total per currency (euros and rupees added up mean nothing).
     currencies = {r.currency for r in portfolio.rows if r.figures is not None}
     common = next(iter(currencies)) if len(currencies) == 1 else None
 
     def money(currency: str | None) -> Any:
-        def fmt(value: float | None) -> str:
-            if value is None:
-                return "–"
-            if currency is None:
-                return fmt_money(value)
-            from babel.numbers import format_currency
-
-            from ..i18n import current
-
-            return format_currency(value, currency, locale=current().babel)
-
-        return fmt
+        return language_for(current().locale, currency).money  # "–" for None
 
     def cells(
         now: Figures | None, before: Figures | None, currency: str | None = None, total=False
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key, fmt in fmts.items():
-            if key == "revenue":
-                fmt = money(currency)
+        for key in ("sessions", "leads", "conversion", "revenue"):
+            fmt = money(currency) if key == "revenue" else fmts[key]
             value = now.get(key) if now else None
             delta = change(key, now, before)
-            if key == "revenue" and total and len(currencies) > 1:
-                value = delta = None  # sums of euros and rupees mean nothing
             out[key] = {
                 "value": fmt(value) if value is not None else "–",
                 "change": _fmt_change(key, delta),
                 "direction": _direction(key, delta),
+                "by_currency": [],
+            }
+        if total and len(currencies) > 1:
+            by_currency = [
+                cells(
+                    Figures.total(r.figures for r in portfolio.rows if r.currency == c),
+                    Figures.total(r.previous for r in portfolio.rows if r.currency == c),
+                    c,
+                )["revenue"]
+                for c in sorted(currencies, key=lambda c: (c is None, c or ""))
+            ]
+            out["revenue"] = {
+                "value": " · ".join(c["value"] for c in by_currency),
+                "change": "–",  # per currency: see by_currency
+                "direction": "na",
+                "by_currency": by_currency,
             }
         share = now.after_hours_share if now else None
         out["after_hours"] = fmt_pct(share) if share is not None else "–"
@@ -393,8 +414,10 @@ def _context(portfolio: Portfolio) -> dict[str, Any]:
         "sandbox": portfolio.sandbox,
         "mixed_currencies": len(currencies) > 1,
         "generated_at": portfolio.generated_at,
-        "generated_label": f"{when.day} {when:%B %Y}",
+        "generated_label": current().date(when),  # the agency's way: December 6, 2026
         "version": __version__,
+        "accent": portfolio.brand.accent or "",
+        "logo": portfolio.brand.logo.data_uri() if portfolio.brand.logo else "",
     }
 
 
@@ -420,6 +443,10 @@ def render_html(portfolio: Portfolio) -> str:
     )
     try:
         return env.get_template("portfolio.html.j2").render(_context(portfolio))
+    except jinja2.TemplateSyntaxError as exc:  # the project's template: bad input (exit 2)
+        from .export import template_error
+
+        raise TemplateError(f"portfolio template cannot be loaded: {template_error(exc)}") from None
     except jinja2.TemplateError as exc:
         raise ReportError(f"portfolio template error: {exc}") from None
 
