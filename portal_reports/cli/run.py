@@ -148,6 +148,15 @@ def run_command(
             on_report=lambda _outcome: bar.update(1),
         )
     click.echo(_summary_table(runs))
+    for run in runs:  # a run of some reports (--report) that could not keep the others
+        if run.missing_reports:
+            who = f" --customer {run.customer}" if run.customer else ""
+            click.echo(
+                f"Note: {run.customer or ALL_CUSTOMERS_DIR}: {', '.join(run.missing_reports)} "
+                "not made from this data (left out of the manifest): email holds the month "
+                f"back until they are (portal-reports run --month {month}{who})",
+                err=True,
+            )
     errors = [run.error for run in runs if run.error]
     errors += [o.message for r in runs for o in r.outcomes if not o.ok]
     if errors:

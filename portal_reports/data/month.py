@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,6 +150,31 @@ class MonthData:
         raw = {**self.raw, "sessions": sessions.entry()}
         return replace(self, raw=raw, sha256=raw_sha256(raw), sessions_data=sessions)
 
+    def content_sha256(self, session_columns: Sequence[str] | None = None) -> str:
+        """SHA-256 of what reports can show of this month: ``raw`` without when and from
+        which address it was fetched, and of the sessions only ``session_columns`` (with
+        the row count and the problems found, which reports show), or all of them (None:
+        the Parquet file's sha256, as ``data.json`` names it).
+
+        This is the data part of the runner's skip hash. Sessions keep changing after
+        their month: a Portal moves ``latest_message_datetime`` and
+        ``latest_event_datetime`` of sessions that are still open (days-long chat threads),
+        and their message counts with them. The package's reports read only
+        :data:`~portal_reports.reports.figures.SESSION_COLUMNS_USED` of the sessions (and
+        the Portal's statistics, which are hashed whole), so hashing just those columns
+        keeps an unchanged customer-month ``up to date``, and its approval valid, while the
+        Portal touches fields no report shows. A report that reads other columns is hashed
+        with all of them: see :func:`portal_reports.publish.runner.session_scope`.
+        """
+        content = {k: v for k, v in self.raw.items() if k not in ("fetched_at", "base_url")}
+        if session_columns is not None:
+            content["sessions"] = {
+                "rows": self.sessions_data.rows,
+                "problems": list(self.sessions_data.problems),
+                "columns": _columns_sha256(self.session_columns(*session_columns)),
+            }
+        return raw_sha256(content)
+
     @property
     def problems(self) -> list[str]:
         """Every value from the Portal that could not be used, one line per kind ([] if none).
@@ -249,6 +275,16 @@ class MonthData:
         entry = raw.get("sessions")
         sessions = None if isinstance(entry, list) else MonthSessions.open(Path(path).parent, entry)
         return cls.from_raw(raw, sessions)
+
+
+def _columns_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's values, column by column (name, dtype, row hashes), by name."""
+    digest = hashlib.sha256()
+    for name in sorted(frame.columns):
+        column = frame[name]
+        digest.update(f"{name}\0{column.dtype}\0".encode())
+        digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 _SHAPES: dict[str, tuple[type, ...]] = {

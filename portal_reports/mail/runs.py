@@ -114,6 +114,13 @@ def load_run(
         raise MailError(f"report(s) failed: {names}")
     if manifest.status != "ok":
         raise MailError(f"manifest status is {manifest.status!r}, not 'ok'")
+    if manifest.missing_reports:  # the last run made only some reports (--report)
+        who = "" if manifest.customer == "all" else f" --customer {manifest.customer}"
+        raise MailError(
+            f"report(s) {', '.join(manifest.missing_reports)} not made for this month's data "
+            f"(the last run made only some reports): portal-reports run --month "
+            f"{manifest.month}{who} makes them"
+        )
     pdfs = tuple(_verified(run_dir, o, manifest) for o in manifest.outputs if o.format == "pdf")
     if not pdfs:
         raise MailError("the manifest lists no PDF report")

@@ -5,7 +5,8 @@ lists every output with its sha256, the reports with their titles (from the regi
 customer's language), the period (the customer's month: time zone and UTC range), the locale,
 currency and accent the reports were made with, the headline figures, the month's history
 (one entry per month, figures null when there is no data), the targets and their status, the
-note shown, the data check, where the data came from and the provenance of the run.
+note shown, the data check, where the data came from and the provenance of the run, and the
+project's reports it lacks when a run made only some of them.
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ class Manifest:
     targets: dict[str, Any] = field(default_factory=dict)  # key -> target, value, progress, status
     note: dict[str, str] | None = None  # path, markdown, html of the note shown
     data_check: dict[str, Any] = field(default_factory=dict)  # status ok|mismatch, message
+    # reports of the project made before in this folder, but not from this data: a run of
+    # only some reports (--report) found them stale and removed them (email refuses the month)
+    missing_reports: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -150,6 +154,7 @@ class Manifest:
             "targets": self.targets,
             "note": self.note,
             "data_check": self.data_check,
+            "missing_reports": list(self.missing_reports),
         }
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
@@ -229,6 +234,7 @@ class Manifest:
         targets = raw.get("targets")
         note = raw.get("note")
         check = raw.get("data_check")
+        missing = raw.get("missing_reports")
         return cls(
             month=text("month"),
             customer=text("customer"),
@@ -250,4 +256,7 @@ class Manifest:
             targets=targets if isinstance(targets, dict) else {},
             note=note if isinstance(note, dict) else None,
             data_check=check if isinstance(check, dict) else {},
+            missing_reports=tuple(str(m) for m in missing or () if isinstance(m, str))
+            if isinstance(missing, list)
+            else (),
         )

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ class CustomerRun:
     outcomes: list[ReportOutcome] = field(default_factory=list)
     manifest_path: Path | None = None
     skipped: bool = False  # up to date: nothing was redone
+    missing_reports: list[str] = field(default_factory=list)  # others not made for this data
     error: str = ""  # the fetch failed: no reports
     exception: PortalError | None = None
 
@@ -193,9 +195,49 @@ def _file_digest(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+#: A notebook whose code reads the sessions itself (not only through the package's figures
+#: and charts): ``data.sessions``, ``data.session_columns(...)``, ``data.sessions_data`` or
+#: the Parquet file.
+_READS_SESSIONS = re.compile(
+    r"\.(?:sessions|sessions_data|session_columns)\b|sessions\.parquet|read_parquet"
+)
+
+
+def session_scope(notebook: str) -> tuple[str, ...] | None:
+    """The session columns a report notebook can show, for the skip hash: the columns the
+    package's figures and charts read (:data:`~portal_reports.reports.figures.
+    SESSION_COLUMNS_USED`), or None (every column) when the notebook's code reads the
+    sessions itself.
+
+    The decision: a customer-month is redone when something a report shows may have
+    changed, not when the Portal touches fields no report reads (it keeps moving
+    ``latest_message_datetime``/``latest_event_datetime`` of last month's open sessions,
+    which redid those customer-months on every run and cancelled their approvals). A
+    project's own notebook may read any column, so one whose code touches the sessions
+    directly (``data.sessions``, ``session_columns(...)``, ``sessions_data``, the Parquet
+    file) is hashed with all of them, as before: it is redone whenever any session field
+    changes. What this cannot see is sessions read in a module the notebook imports; such a
+    report is redone with ``--force``.
+    """
+    from ..reports.figures import SESSION_COLUMNS_USED
+
+    try:
+        cells = json.loads(notebook).get("cells") or []
+        code = "\n".join(
+            "".join(c.get("source") or "") if isinstance(c.get("source"), list) else
+            str(c.get("source") or "")
+            for c in cells
+            if isinstance(c, dict) and c.get("cell_type") == "code"
+        )  # fmt: skip
+    except (ValueError, AttributeError):
+        return None
+    return None if _READS_SESSIONS.search(code) else tuple(SESSION_COLUMNS_USED)
+
+
 def code_inputs(chosen: Sequence[Report], formats: Sequence[str]) -> dict[str, Any]:
-    """What every customer-month of a batch shares in its inputs: the notebooks, the
-    templates, the package version and the formats (read once per batch)."""
+    """What every customer-month of a batch shares in its inputs: each report's notebook and
+    the session columns it can show (:func:`session_scope`), the templates, the package
+    version and the formats (read once per batch)."""
     from ..project import current_project
 
     templates = [
@@ -204,13 +246,45 @@ def code_inputs(chosen: Sequence[Report], formats: Sequence[str]) -> dict[str, A
         for path in (base / "portal").rglob("*")
         if path.is_file()
     ]
+    texts = {r.name: r.path.read_text(encoding="utf-8") for r in chosen}
     return {
-        "notebooks": _file_digest(r.path for r in chosen),
+        "notebooks": {r.name: _file_digest([r.path]) for r in chosen},
+        "session_columns": {name: session_scope(text) for name, text in texts.items()},
         "templates": _file_digest(templates),
         "version": __version__,
         "formats": list(formats),
-        "reports": [r.name for r in chosen],
     }
+
+
+def report_inputs(
+    data: Any,
+    chosen: Sequence[Report],
+    formats: Sequence[str],
+    code: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Per report, the sha256 of what its outputs depend on: the month's content as that
+    report can show it (:meth:`~portal_reports.data.month.MonthData.content_sha256` over
+    its :func:`session_scope`; not when or from which address it was fetched), its
+    notebook, the templates, the package version and the formats (``code``:
+    :func:`code_inputs`, computed here when not given). The manifest records each one, so
+    a run of some reports can keep the others' files when they are still valid."""
+    code = code or code_inputs(chosen, formats)
+    contents: dict[tuple[str, ...] | None, str] = {}
+    out = {}
+    for report in chosen:
+        scope = code["session_columns"][report.name]
+        if scope not in contents:
+            contents[scope] = data.content_sha256(scope)
+        parts = {
+            "data": contents[scope],
+            "report": report.name,
+            "notebook": code["notebooks"][report.name],
+            "templates": code["templates"],
+            "version": code["version"],
+            "formats": code["formats"],
+        }
+        out[report.name] = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return out
 
 
 def inputs_sha256(
@@ -219,27 +293,44 @@ def inputs_sha256(
     formats: Sequence[str],
     code: dict[str, Any] | None = None,
 ) -> str:
-    """What a customer-month's outputs depend on: the fetched data (not when it was fetched)
-    and ``code`` (:func:`code_inputs`, computed here when not given)."""
-    from ..data.month import raw_sha256
-
-    content = {k: v for k, v in data.raw.items() if k not in ("fetched_at", "base_url")}
-    parts = {"data": raw_sha256(content), **(code or code_inputs(chosen, formats))}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    """What a customer-month's outputs depend on: the :func:`report_inputs` of its reports,
+    in order (the manifest's ``execution.inputs_sha256``)."""
+    return _combined(report_inputs(data, chosen, formats, code))
 
 
-def up_to_date(directory: Path, inputs: str) -> Manifest | None:
-    """The run's manifest when its inputs are ``inputs`` and every output still matches it."""
+def _combined(per_report: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(list(per_report.items())).encode()).hexdigest()
+
+
+def _valid_outputs(directory: Path, manifest: Manifest, report: str, inputs: str) -> bool:
+    """Whether ``manifest`` has ``report`` made from ``inputs``, its files still matching."""
+    entry = (manifest.execution.get("reports") or {}).get(report)
+    if not isinstance(entry, dict) or entry.get("inputs_sha256") != inputs:
+        return False
+    if any(f.report == report for f in manifest.failed_reports):
+        return False
+    outputs = [o for o in manifest.outputs if o.report == report]
+    return bool(outputs) and all(_matches(directory, o) for o in outputs)
+
+
+def _matches(directory: Path, output: OutputFile) -> bool:
+    path = directory / output.path
+    return path.is_file() and sha256_file(path) == output.sha256
+
+
+def up_to_date(directory: Path, inputs: dict[str, str]) -> Manifest | None:
+    """The run's manifest when every report of ``inputs`` (:func:`report_inputs`) was made
+    from those inputs and every output still matches it."""
     try:
         manifest = Manifest.load(directory)
     except PortalError:
         return None
-    if not manifest.ok or manifest.execution.get("inputs_sha256") != inputs:
+    if not manifest.ok:
         return None
-    for output in manifest.outputs:
-        path = directory / output.path
-        if not path.is_file() or sha256_file(path) != output.sha256:
-            return None
+    if not all(_valid_outputs(directory, manifest, r, h) for r, h in inputs.items()):
+        return None
+    if not all(_matches(directory, output) for output in manifest.outputs):
+        return None
     return manifest
 
 
@@ -255,11 +346,12 @@ def _unknown_to_the_portal(data: Any) -> bool:
 
 def _has_work(directory: Path) -> bool:
     """Whether the customer-month in ``directory`` needs its reports made, knowable before its
-    data is fetched: no readable manifest, or one of a run that failed."""
+    data is fetched: no readable manifest, or one of a run that failed or lacks reports."""
     try:
-        return not Manifest.load(directory).ok
+        manifest = Manifest.load(directory)
     except PortalError:
         return True
+    return not manifest.ok or bool(manifest.missing_reports)
 
 
 def _brand_metadata(data: Any) -> dict[str, str]:
@@ -289,9 +381,11 @@ def write_manifest(
     extra_outputs: list[dict[str, str]],
     chosen: Sequence[Report] = (),
     execution: dict[str, Any] | None = None,
+    missing: tuple[str, ...] = (),
 ) -> Path:
     """Write ``manifest.json`` for a customer-month, hashing every output file. Its human
-    text (report titles, the period's label) is in the customer's language."""
+    text (report titles, the period's label) is in the customer's language. ``chosen``: the
+    reports it lists; ``missing``: the project's other reports, not made for this data."""
     from ..reports.figures import crosscheck, manifest_figures
     from ..reports.targets import manifest_targets
     from ..reports.trend import history_entries
@@ -299,8 +393,11 @@ def write_manifest(
     with using(data.language):
         titles = {r.name: _(r.title) for r in chosen}
         label = data.period.heading()
+    rank = {r.name: i for i, r in enumerate(chosen)}  # reports in order, chart and logo last
+    entries = [o for oc in run.outcomes for o in oc.outputs] + extra_outputs
+    entries.sort(key=lambda entry: rank.get(entry["report"], len(rank)))
     outputs = []
-    for entry in [o for oc in run.outcomes for o in oc.outputs] + extra_outputs:
+    for entry in entries:
         outputs.append(
             OutputFile(
                 report=entry["report"],
@@ -336,6 +433,7 @@ def write_manifest(
         targets=manifest_targets(data),
         note=data.note,
         data_check={"status": (check := crosscheck(data)).status, "message": check.message},
+        missing_reports=missing,
     )
     return manifest.write(run.directory)
 
@@ -351,7 +449,11 @@ class _Pending:
     lock: FolderLock
     data: Any = None
     provenance: dict[str, Any] = field(default_factory=dict)
-    inputs: str = ""
+    inputs: dict[str, str] = field(default_factory=dict)  # report -> its inputs sha256
+    kept: list[Report] = field(default_factory=list)  # other reports, still valid
+    kept_manifest: Manifest | None = None  # the earlier run they come from
+    missing: list[str] = field(default_factory=list)  # other reports, not made for this data
+    order: dict[str, int] = field(default_factory=dict)  # the registry's order of reports
     waiting: int = 0
     key_chart: bytes | None = None  # chart.png as a worker drew it
 
@@ -479,7 +581,9 @@ def _batch(
     from ..portal.client import PortalClient
 
     notebooks = {r.name: r.path.read_text(encoding="utf-8") for r in chosen}
-    code = code_inputs(chosen, formats)  # the same for every customer-month of the batch
+    others = [r for r in registry.values() if r.name not in notebooks]
+    # the same for every customer-month of the batch; the reports not run too, to keep theirs
+    code = code_inputs([*chosen, *others], formats)
     futures: dict[Any, _Pending] = {}
     own_client = client is None
     client = client or PortalClient(progress=False)
@@ -511,7 +615,7 @@ def _batch(
     def submit(item: _Pending) -> None:
         run, data = item.run, item.data
         customer = run.customer
-        item.inputs = inputs_sha256(data, chosen, formats, code)
+        item.inputs = report_inputs(data, chosen, formats, code)
         item.provenance = _provenance(
             data,
             registry.folder,
@@ -527,6 +631,15 @@ def _batch(
                 run.outcomes.append(outcome)
                 notify(outcome)
             return
+        item.order = {name: i for i, name in enumerate(registry.names)}
+        if others:
+            _keep_others(item, others, report_inputs(data, others, formats, code))
+            if item.missing:
+                say(
+                    f"{month} {customer or ALL_CUSTOMERS_DIR}: note: "
+                    f"{', '.join(item.missing)} not made from this data (email holds the "
+                    "month back until they are: run without --report)"
+                )
         data_files = data.files()
         data.save(run.directory / DATA_FILE, data_files)
         generated = format_utc(datetime.now(UTC))
@@ -598,6 +711,42 @@ def _batch(
             _finish(item, chosen, pool.name)
 
 
+def _keep_others(item: _Pending, others: Sequence[Report], inputs: dict[str, str]) -> None:
+    """A run of some reports (``--report``) and the project's other reports in its folder.
+
+    One an earlier run made from the same inputs (the month's content as it shows it, its
+    notebook, templates, version, formats), its files still matching, stays in the manifest.
+    One made before from other inputs (listed by the earlier manifest, or its HTML/PDF in
+    the folder) is stale: its HTML/PDF are removed and the manifest names it in
+    ``missing_reports``, so ``email`` and ``approve`` refuse the month until it is made
+    again, rather than send a subset or a report of other data. One never made there is
+    simply not part of this month's run (a subset on purpose, e.g. a first ``--report
+    leads``)."""
+    run = item.run
+    try:
+        earlier: Manifest | None = Manifest.load(run.directory)
+    except PortalError:
+        earlier = None
+    for report in others:
+        if earlier is not None and _valid_outputs(
+            run.directory, earlier, report.name, inputs[report.name]
+        ):
+            item.kept.append(report)
+            continue
+        files = [run.directory / f"{report.name}.{fmt}" for fmt in FORMATS]
+        listed = earlier is not None and (
+            report.name in earlier.missing_reports  # still missing
+            or any(r.get("name") == report.name for r in earlier.reports)
+            or any(o.report == report.name for o in earlier.outputs)
+        )
+        if listed or any(path.exists() for path in files):
+            item.missing.append(report.name)
+            run.missing_reports.append(report.name)
+            for path in files:
+                path.unlink(missing_ok=True)
+    item.kept_manifest = earlier if item.kept else None
+
+
 def _collect(
     future: Any, item: _Pending, formats: Sequence[str], chart_report: str
 ) -> ReportOutcome:
@@ -655,11 +804,31 @@ def _finish(item: _Pending, chosen: Sequence[Report], executor: str) -> None:
     item.key_chart = None
     extra = [{"report": "chart", "format": "png", "path": chart.name}]
     extra += _write_logo(item.data, run.directory)
+    reports = {
+        o.report: {
+            "worker": o.worker,
+            "seconds": round(o.seconds, 2),
+            "inputs_sha256": item.inputs.get(o.report, ""),
+        }
+        for o in run.outcomes
+    }
+    earlier = item.kept_manifest
+    for report in item.kept:  # an earlier run's, still valid for this data
+        assert earlier is not None
+        reports[report.name] = {**earlier.execution["reports"][report.name], "kept": True}
+        extra += [
+            {"report": o.report, "format": o.format, "path": o.path}
+            for o in earlier.outputs
+            if o.report == report.name
+        ]
+    listed = sorted([*chosen, *item.kept], key=lambda r: item.order.get(r.name, len(item.order)))
     execution = {
         "executor": executor,
-        "inputs_sha256": item.inputs,
-        "reports": {
-            o.report: {"worker": o.worker, "seconds": round(o.seconds, 2)} for o in run.outcomes
-        },
+        "inputs_sha256": _combined(
+            {r.name: reports.get(r.name, {}).get("inputs_sha256", "") for r in listed}
+        ),
+        "reports": {r.name: reports[r.name] for r in listed if r.name in reports},
     }
-    run.manifest_path = write_manifest(run, item.data, item.provenance, extra, chosen, execution)
+    run.manifest_path = write_manifest(
+        run, item.data, item.provenance, extra, listed, execution, tuple(item.missing)
+    )
