@@ -22,6 +22,25 @@ from .dates import format_utc, parse_month, shift_month, to_utc
 from .errors import ConfigError
 
 UTC_ZONE = ZoneInfo("UTC")
+#: The earliest clocks on Earth (Kiritimati) run at UTC+14: a month has begun somewhere once
+#: its 1st has begun there.
+EARLIEST_UTC_OFFSET = timedelta(hours=14)
+
+
+def check_started(month: str, now: datetime | None = None) -> str:
+    """``month`` (``YYYY-MM``) when it has begun somewhere on Earth (past midnight on its 1st
+    at UTC+14), else a one-line :class:`ConfigError`: a month that has not started has no
+    data to report, only zeros and "−100%" changes."""
+    month = parse_month(month)
+    now = to_utc(now) if now is not None else datetime.now(UTC)
+    begins = datetime.fromisoformat(f"{month}-01T00:00:00+00:00") - EARLIEST_UTC_OFFSET
+    if now < begins:
+        latest = (now + EARLIEST_UTC_OFFSET).strftime("%Y-%m")
+        raise ConfigError(
+            f"month {month} has not started anywhere yet (it begins {format_utc(begins)}, "
+            f"midnight at UTC+14); the latest month with data is {latest}"
+        )
+    return month
 
 
 def parse_time_zone(value: object, where: str = "time zone") -> ZoneInfo:
@@ -186,4 +205,4 @@ def _local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
     return first.replace(microsecond=0)
 
 
-__all__ = ["UTC_ZONE", "ReportMonth", "parse_time_zone"]
+__all__ = ["EARLIEST_UTC_OFFSET", "UTC_ZONE", "ReportMonth", "check_started", "parse_time_zone"]

@@ -40,9 +40,10 @@ from .._io import (
     sha256_file,
 )
 from .._text import split_list
-from ..dates import format_utc, parse_month, previous_month
+from ..dates import format_utc, previous_month
 from ..errors import AuthError, ConfigError, NotebookExecutionError, PortalError
 from ..i18n import _, using
+from ..period import check_started
 from ..reports.context import MonthContext
 from ..reports.registry import Registry, Report
 from ..reports.registry import registry as find_registry
@@ -490,7 +491,7 @@ def run_reports(
     from ..project import current_project
     from .executors import make_executor
 
-    month = parse_month(month) if month else previous_month()
+    month = check_started(month) if month else previous_month()  # a future month: no data
     registry = registry or find_registry(nb_dir)
     chosen = registry.choose(reports)
     chosen_formats = validate_formats(formats)
