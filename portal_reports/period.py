@@ -141,6 +141,15 @@ class ReportMonth:
         """Whether the month's last second has passed (``now`` default: the current time)."""
         return (now or datetime.now(UTC)) > self.end_utc
 
+    def month_to_date(self, until: datetime | str) -> tuple[date, date] | None:
+        """The local days ``(1st, last)`` data fetched at ``until`` covers when the month was
+        not over then (the last day partly); None for a month that was over."""
+        when = to_utc(until)
+        if when > self.end_utc:
+            return None
+        today = when.astimezone(self.tz).date()
+        return self.first_day, min(max(today, self.first_day), self.days()[-1])
+
     # ---- words --------------------------------------------------------------------------
 
     def label(self, locale: str | None = None) -> str:
@@ -164,6 +173,35 @@ class ReportMonth:
     def heading(self, locale: str | None = None) -> str:
         """What report headers say: ``October 2026 · New York time``."""
         return f"{self.label(locale)} \u00b7 {self.zone_label(locale)}"
+
+    def month_to_date_notice(self, until: datetime | str) -> str:
+        """What a report says when its data, fetched at ``until``, ends before the month
+        does, in the active language ("" for a whole month, or an unreadable time):
+        ``Month to date: Dec 1 – 6, 2026. December is not over: ...``. Reports show it
+        under their header; their figures stay those of the days so far."""
+        from babel.dates import format_interval
+
+        from .errors import PortalError
+        from .i18n import _, current
+
+        try:
+            days = self.month_to_date(until)
+        except PortalError:
+            return ""
+        if days is None:
+            return ""
+        first, last = days
+        lang = current()
+        return _(
+            "Month to date: {days}. {month} is not over: these figures cover {covered} of its "
+            "{total} days, while changes, targets and the last 12 months compare them with "
+            "whole months."
+        ).format(
+            days=format_interval(first, last, "yMMMd", locale=lang.babel),
+            month=lang.month_name(first),
+            covered=(last - first).days + 1,
+            total=len(self.days()),
+        )
 
     # ---- JSON ---------------------------------------------------------------------------
 

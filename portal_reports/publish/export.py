@@ -225,6 +225,8 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         )
         page_css = page_counter_css(_("Page {page} of {pages}"))
         note_label = _("A note from your account manager")  # as blocks.NOTE_LABEL
+        fetched = (meta.get("provenance") or {}).get("fetched_at")
+        month_to_date = period.month_to_date_notice(fetched) if period and fetched else ""
     provenance = meta.get("provenance") or {}
     report = meta.get("report") or name or title
     brand = meta.get("brand") if isinstance(meta.get("brand"), dict) else {}
@@ -269,6 +271,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
         "style": "\n".join(s for s in style if s),
         "note_html": meta.get("note_html") or "",
         "note_label": note_label,
+        "month_to_date": month_to_date,
     }
 
 

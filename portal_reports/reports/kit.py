@@ -216,6 +216,9 @@ def _lab_header(data: MonthData) -> str:
     )
     if data.is_sandbox:
         parts.append(banner_html())
+    notice = data.period.month_to_date_notice(data.fetched_at)
+    if notice:  # as the exported header shows it
+        parts.append(f'<div class="callout info month-to-date">{html.escape(notice)}</div>')
     if data.note:
         from .blocks import note_html
 
