@@ -457,7 +457,10 @@ def channel_chart(data: MonthData) -> Figure:
     if len(channels) > MAX_CHANNELS:  # a Portal may name any number of channels
         rest = channels.iloc[MAX_CHANNELS - 1 :]
         other = pd.DataFrame(
-            {"channel": [f"Other ({len(rest)} channels)"], "count": [rest["count"].sum()]}
+            {
+                "channel": [_("Other ({count} channels)").format(count=len(rest))],
+                "count": [rest["count"].sum()],
+            }
         )
         top = channels.iloc[: MAX_CHANNELS - 1].assign(channel=lambda f: f["channel"].astype(str))
         channels = pd.concat([top, other], ignore_index=True)
