@@ -100,8 +100,9 @@ def test_init_customers_toml_loads_with_every_example_uncommented(project):
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
 def test_the_projects_make_email_echoes_one_command_line(project):
     for extra in ([], ["MONTH=2026-10", "CUSTOMER=acme-dental"]):
-        proc = subprocess.run(
-            ["make", "-n", "email", "PORTAL_REPORTS=portal-reports", *extra],
+        proc = subprocess.run(  # run by `make test`: a sub-make would name its directory
+            ["make", "--no-print-directory", "-n", "email", "PORTAL_REPORTS=portal-reports"]
+            + extra,
             cwd=project,
             capture_output=True,
             text=True,

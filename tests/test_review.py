@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from email import message_from_bytes, policy
 
+import pytest
 from click.testing import CliRunner
 from conftest import MONTH
 from test_mail import (  # noqa: F401 - fixtures used by name
@@ -103,8 +104,15 @@ def test_review_per_customer_overrides_the_default(env, smtpd, reports, config):
     assert by_status(report)["acme-dental"] == "waiting"
 
 
-def test_a_month_without_sessions_is_sent_only_with_send_empty(env, smtpd, reports, config):
-    edit_manifest(reports / MONTH / "bistro-ca-va", figures={"sessions_total": 0})
+@pytest.mark.parametrize(
+    "figures",
+    [{"sessions_total": 0}, {"sessions_total": None, "sessions_listed": 0}],
+    ids=["zero", "summary left out"],  # a Portal may send summary: {} for an empty month
+)
+def test_a_month_without_sessions_is_sent_only_with_send_empty(
+    env, smtpd, reports, config, figures
+):
+    edit_manifest(reports / MONTH / "bistro-ca-va", figures=figures)
     report = send(reports, config)
     assert by_status(report)["bistro-ca-va"] == "skipped"
     assert "no sessions in September 2026" in report.deliveries[2].reason

@@ -177,3 +177,60 @@ def test_empty_breakdowns_are_named_not_shown_as_an_empty_month(server):
     assert result.exit_code == 0, result.output
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
     assert "Working hours 3 (75.0%)" in lines and "Non-working 1 (25.0%)" in lines  # the summary's
+
+
+def test_figures_not_reported_are_null_in_history_and_unknown_against_targets(server):
+    import json
+
+    from portal_reports.publish.portfolio import Figures
+    from portal_reports.reports import targets, trend
+
+    summary = info()["summary"]
+    del summary["leads"]
+    data = month_from(server, SESSIONS, info(summary=summary))
+    data = data.with_context(targets={"leads": 5})
+    entry = trend.history_entries(data)[-1]
+    assert entry["month"] == MONTH and entry["leads_total"] is None
+    assert entry["sessions_total"] == 4 and entry["conversion_rate"] is None
+    manifest_targets = targets.manifest_targets(data)
+    assert manifest_targets["leads"] == {
+        "target": 5,
+        "value": None,
+        "progress": None,
+        "status": "unknown",
+    }
+    json.dumps(manifest_targets, allow_nan=False)  # strict JSON: no NaN in manifest.json
+    card = figures.headline(data, ["leads"])[0]
+    assert card.target.text == "Target 5 · n/a · not reported"
+    row = Figures.of({**figures.manifest_figures(data), "sessions_total": None})
+    assert row is not None and row.revenue == 400 and row.sessions is None
+
+
+def test_a_month_not_started_in_the_customers_zone_fails_that_customer_in_one_line(server):
+    from datetime import UTC, datetime
+
+    from portal_reports.errors import ConfigError
+
+    fake_portal(server, MONTH, SESSIONS, info())
+    now = datetime.now(UTC)
+    month = f"{now.year + 1}-{now.month:02d}"
+    message = rf"month {month} has not started yet in UTC \("
+    with (
+        PortalClient(server.url, SECRET, progress=False) as client,
+        pytest.raises(ConfigError, match=message),
+    ):
+        fetch_month(month, "acme", client=client)
+
+
+def test_a_month_to_date_fetch_is_not_up_to_date_once_the_month_is_over(server):
+    """The skip hash leaves out when the data was fetched, but not the days it covered: a
+    report saying "Month to date: Sep 1 - 6" is redone with the same data after the month."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    data = month_from(server, SESSIONS, info())
+    during = dataclasses.replace(data, fetched_at=datetime(2026, 9, 6, 12, tzinfo=UTC))
+    later = dataclasses.replace(data, fetched_at=datetime(2026, 10, 2, tzinfo=UTC))
+    much_later = dataclasses.replace(data, fetched_at=datetime(2026, 11, 2, tzinfo=UTC))
+    assert later.content_sha256() == much_later.content_sha256()
+    assert during.content_sha256() != later.content_sha256()

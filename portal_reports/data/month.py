@@ -167,6 +167,10 @@ class MonthData:
         with all of them: see :func:`portal_reports.publish.runner.session_scope`.
         """
         content = {k: v for k, v in self.raw.items() if k not in ("fetched_at", "base_url")}
+        # ... but the days a fetch before the month's end covered, which its reports say
+        # ("Month to date: Dec 1 - 6"): the same data fetched once the month is over is redone
+        days = self.period.month_to_date(self.fetched_at)
+        content["month_to_date"] = None if days is None else [d.isoformat() for d in days]
         if session_columns is not None:
             content["sessions"] = {
                 "rows": self.sessions_data.rows,
@@ -370,6 +374,11 @@ def fetch_month(
         else:
             tz, source = settings.resolve_time_zone(attributes)
             period = ReportMonth.parse(month, tz)
+        if period.start_utc > fetched_at:  # begun at UTC+14 (the run's check), not here yet
+            raise ConfigError(
+                f"month {period.month} has not started yet in {period.time_zone} "
+                f"(it begins {format_utc(period.start_utc)})"
+            )
         previous = period.previous()
         start, end = period.range_utc  # each chunk typed as it arrives: no month of raw items
         frame = sessions_frame_chunks(client.session_chunks(start, end), start=start, end=end)

@@ -49,6 +49,8 @@ def hold(
     and these PDFs are not approved (``review=False``, for previews, ignores it).
     """
     sessions = run.figures.get("sessions_total")
+    if sessions is None and run.figures.get("sessions_listed") == 0:
+        sessions = 0  # a Portal may leave the summary of an empty month out: nothing listed
     if not plan.send_empty and sessions == 0:
         return "skipped", (
             f"no sessions in {month_label(run.month)} (send_empty = true in customers.toml "

@@ -42,6 +42,7 @@ from ..i18n import (
 )
 from ..period import ReportMonth
 from ..reports import svgfont
+from ..reports.notes import NOTE_LABEL
 from ..reports.registry import report_title
 
 __all__ = [
@@ -224,7 +225,7 @@ def report_header(nb: NotebookNode, name: str | None = None) -> dict[str, Any]:
             "Demo data from the built-in sandbox: these figures are not from a real Portal."
         )
         page_css = page_counter_css(_("Page {page} of {pages}"))
-        note_label = _("A note from your account manager")  # as blocks.NOTE_LABEL
+        note_label = _(NOTE_LABEL)
         fetched = (meta.get("provenance") or {}).get("fetched_at")
         month_to_date = period.month_to_date_notice(fetched) if period and fetched else ""
     provenance = meta.get("provenance") or {}

@@ -78,16 +78,18 @@ class Figures:
 
     @classmethod
     def of(cls, entry: Mapping[str, Any] | None) -> Figures | None:
-        """From manifest ``figures`` or a ``history`` entry (None when there is no data)."""
-        if not entry or _num(entry.get("sessions_total")) is None:
+        """From manifest ``figures`` or a ``history`` entry (None when there is no data: no
+        entry, or none of its figures; one the Portal did not report is None on its own)."""
+        if not entry:
             return None
-        return cls(
+        figures = cls(
             _num(entry.get("sessions_total")),
             _num(entry.get("leads_total")),
             _num(entry.get("revenue_total")),
             _num(entry.get("sessions_after_hours")),
             _num(entry.get("revenue_after_hours")),
         )
+        return None if all(v is None for v in vars(figures).values()) else figures
 
     @classmethod
     def total(cls, items: Iterable[Figures | None]) -> Figures:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..i18n import N_, _, month_label
+from ..i18n import _, month_label
 from .figures import (
     CrossCheck,
     Kpi,
@@ -24,6 +24,7 @@ from .figures import (
     summary_value,
 )
 from .format import fmt_amount, fmt_int, fmt_money, fmt_pct
+from .notes import NOTE_LABEL
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -203,10 +204,6 @@ def trend_html(data: MonthData, keys: list[str] | tuple[str, ...]) -> str:
 
     chart = figure_html(trend_chart(data, keys), _("The last 12 months, one bar per month"))
     return f'<div class="trend keep-together">{chart}{trend_table_html(data, keys)}</div>'
-
-
-#: The heading of the account manager's note (reports, JupyterLab and the email).
-NOTE_LABEL = N_("A note from your account manager")
 
 
 def note_html(html_text: str) -> str:

@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..dates import parse_month
 from ..errors import ConfigError
-from ..i18n import month_label, using
+from ..i18n import N_, month_label, using
 
 if TYPE_CHECKING:
     from ..data.month import MonthData
 
 NOTES_DIR = "notes"
+#: The heading of the account manager's note (reports, JupyterLab and the email).
+NOTE_LABEL = N_("A note from your account manager")
 #: The manifest figures' names, as placeholders (``{{ leads_total }}``), -> figure key.
 TOTALS = {
     "sessions_total": "sessions",

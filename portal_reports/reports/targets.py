@@ -6,6 +6,7 @@ headline card shows the target, the progress and the status, and the manifest re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,10 +17,15 @@ from .format import fmt_pct
 if TYPE_CHECKING:
     from ..data.month import MonthData
 
-Status = Literal["met", "behind"]
-#: How a card says a status (the status itself stays ``met``/``behind``: the manifest's and
-#: the notes' ``{% if leads_target_status == "met" %}`` read it).
-STATUS_TEXT: dict[str, str] = {"met": N_("met"), "behind": N_("behind")}
+Status = Literal["met", "behind", "unknown"]
+#: How a card says a status (the status itself stays ``met``/``behind``/``unknown``: the
+#: manifest's and the notes' ``{% if leads_target_status == "met" %}`` read it). ``unknown``:
+#: the Portal did not report the figure, or sent it unusable.
+STATUS_TEXT: dict[str, str] = {
+    "met": N_("met"),
+    "behind": N_("behind"),
+    "unknown": N_("not reported"),
+}
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,10 @@ def _number(value: float) -> int | float:
 
 
 def progress(key: str, value: float | None, target: float) -> TargetProgress:
-    """``value`` against ``target`` (a missing value, e.g. a rate without sessions, is behind)."""
+    """``value`` against ``target`` (a missing value, e.g. a rate without sessions, is behind;
+    NaN, a figure the Portal did not report or sent unusable, is ``unknown``)."""
+    if value is not None and math.isnan(value):
+        return TargetProgress(key, float(target), None, None, "unknown")
     ratio = None if value is None or not target else float(value) / float(target)
     status: Status = "met" if value is not None and value >= target else "behind"
     return TargetProgress(key, float(target), value, ratio, status)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..dates import shift_month
 from ..i18n import _, current
-from .figures import FIGURES, Kpi, _kpi, summary_value
+from .figures import AFTER, FIGURES, Kpi, _kpi, checked_value, not_sent
 
 if TYPE_CHECKING:
     from ..data.frames import SessionsInfo
@@ -27,17 +27,17 @@ TREND_MONTHS = 12
 
 #: The manifest's ``history`` entry: field -> how it is read from a month's statistics.
 HISTORY_FIELDS: dict[str, Any] = {
-    "sessions_total": lambda i: summary_value(i, "sessions"),
-    "sessions_after_hours": lambda i: summary_value(i, "sessions", "non_working_hours"),
-    "leads_total": lambda i: summary_value(i, "leads"),
-    "leads_after_hours": lambda i: summary_value(i, "leads", "non_working_hours"),
+    "sessions_total": FIGURES["sessions"].value,
+    "sessions_after_hours": lambda i: checked_value(i, "sessions", AFTER),
+    "leads_total": FIGURES["leads"].value,
+    "leads_after_hours": FIGURES["leads_after_hours"].value,
     "conversion_rate": FIGURES["conversion_rate"].value,
-    "revenue_total": lambda i: summary_value(i, "revenue"),
-    "revenue_after_hours": lambda i: summary_value(i, "revenue", "non_working_hours"),
-    "opportunity_value_total": lambda i: summary_value(i, "opportunity_value"),
-    "units_total": lambda i: summary_value(i, "units"),
-    "asr_total": lambda i: summary_value(i, "asr"),
-}
+    "revenue_total": FIGURES["revenue"].value,
+    "revenue_after_hours": FIGURES["revenue_after_hours"].value,
+    "opportunity_value_total": FIGURES["opportunity_value"].value,
+    "units_total": FIGURES["units"].value,
+    "asr_total": FIGURES["asr"].value,
+}  # NaN (a figure left out or unusable) is written as null, as the month's own figures are
 
 
 def _check(keys: tuple[str, ...] | list[str]) -> None:
@@ -121,7 +121,11 @@ def year_on_year(data: MonthData, keys: list[str] | tuple[str, ...]) -> list[Yea
         spec = FIGURES[key]
         value = spec.value(data.info)
         before = spec.value(ago_info) if ago_info is not None else None
-        kpi = _kpi(_(spec.label), value, before, spec.fmt, short, rate=spec.rate)
+        missing = (
+            not_sent(data.info, spec.cells),
+            ago_info is not None and not_sent(ago_info, spec.cells),
+        )
+        kpi = _kpi(_(spec.label), value, before, spec.fmt, short, rate=spec.rate, not_sent=missing)
         if ago_info is None:
             kpi = Kpi(kpi.label, value, kpi.formatted, None, None, None, "na", "–")
         column = frame[key].dropna()
