@@ -105,7 +105,7 @@ def test_run_refuses_an_unknown_placeholder_before_any_kernel(sandbox, tmp_path)
 def test_a_changed_note_or_target_makes_the_run_redo_the_month(month_data):
     from pathlib import Path
 
-    from portal_reports.publish.runner import inputs_sha256
+    from portal_reports.publish.inputs import inputs_sha256
     from portal_reports.reports.registry import registry
 
     chosen = list(registry(Path(__file__).parent.parent / "notebooks").values())

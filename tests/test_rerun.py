@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from conftest import MONTH, SECRET
 
-from portal_reports.publish.runner import session_scope
+from portal_reports.publish.inputs import session_scope
 from portal_reports.reports.figures import SESSION_COLUMNS_USED
 
 CUSTOMER = "acme-dental"

@@ -164,7 +164,7 @@ class MonthData:
         the Portal's statistics, which are hashed whole), so hashing just those columns
         keeps an unchanged customer-month ``up to date``, and its approval valid, while the
         Portal touches fields no report shows. A report that reads other columns is hashed
-        with all of them: see :func:`portal_reports.publish.runner.session_scope`.
+        with all of them: see :func:`portal_reports.publish.inputs.session_scope`.
         """
         content = {k: v for k, v in self.raw.items() if k not in ("fetched_at", "base_url")}
         # ... but the days a fetch before the month's end covered, which its reports say
