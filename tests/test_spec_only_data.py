@@ -234,3 +234,6 @@ def test_a_month_to_date_fetch_is_not_up_to_date_once_the_month_is_over(server):
     much_later = dataclasses.replace(data, fetched_at=datetime(2026, 11, 2, tzinfo=UTC))
     assert later.content_sha256() == much_later.content_sha256()
     assert during.content_sha256() != later.content_sha256()
+    # and its daily charts end on the day it was fetched: no line of zeros over days to come
+    assert len(charts.conversion_by_day(during).axes[0].lines[0].get_xdata()) == 6
+    assert len(charts.conversion_by_day(later).axes[0].lines[0].get_xdata()) == 30

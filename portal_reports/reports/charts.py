@@ -177,6 +177,17 @@ def _empty(ax: Axes, message: str | None = None, height: float = EMPTY_HEIGHT) -
     )
 
 
+def _so_far(daily: pd.DataFrame, data: MonthData) -> pd.DataFrame:
+    """The days the data covers: up to the day it was fetched in a month not over then (no
+    line of zeros over days to come), every day otherwise. Attributes kept."""
+    days = data.period.month_to_date(data.fetched_at)
+    if days is None:
+        return daily
+    covered = daily.loc[: pd.Timestamp(days[1])]
+    covered.attrs = dict(daily.attrs)
+    return covered
+
+
 def _has_sessions(data: MonthData) -> bool:
     return summary_value(data.info, "sessions") > 0 or data.info.total_sessions > 0
 
@@ -239,7 +250,7 @@ def sessions_leads_by_day(data: MonthData) -> Figure:
         if not _has_sessions(data):
             _empty(ax)
             return fig
-        daily = daily_series(data)
+        daily = _so_far(daily_series(data), data)
         x = mdates.date2num(daily.index.to_pydatetime())
         ax.bar(x, daily["sessions"], width=0.75, color=colours["sessions"], label=_("Sessions"))
         if daily.attrs["leads_known"]:  # no line of zeros when leads by day are not known
@@ -268,7 +279,7 @@ def conversion_by_day(data: MonthData) -> Figure:
         if not _has_sessions(data):
             _empty(ax)
             return fig
-        daily = daily_series(data)
+        daily = _so_far(daily_series(data), data)
         if not daily.attrs["leads_known"]:
             _empty(ax, _("Leads by day are not available from the Portal"))
             return fig
@@ -508,7 +519,7 @@ def asr_by_day(data: MonthData) -> Figure:
         if not _has_sessions(data):
             _empty(ax)
             return fig
-        daily = daily_series(data)
+        daily = _so_far(daily_series(data), data)
         if not daily.attrs["asr_known"]:
             _empty(ax, _("ASR amounts by day are not available from the Portal"))
             return fig
