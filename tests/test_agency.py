@@ -289,7 +289,7 @@ def test_revenue_in_several_currencies_is_totalled_per_currency(tmp_path):
     [
         ("en_US", "Generated December 6, 2026", "1,234"),
         ("en_GB", "Generated 6 December 2026", "1,234"),
-        ("de_DE", "Generated 6. Dezember 2026", "1.234"),
+        ("de_DE", "Erstellt am 6. Dezember 2026", "1.234"),
     ],
 )
 def test_portfolio_dates_and_numbers_follow_the_agencys_locale(
@@ -302,6 +302,13 @@ def test_portfolio_dates_and_numbers_follow_the_agencys_locale(
     portfolio = Portfolio("2026-11", rows, "name", "2026-12-06T10:00:00Z", tmp_path, locale=locale)
     html = render_html(portfolio)
     assert generated in html and f">{sessions}<" in html
+    assert f'<html lang="{locale.replace("_", "-")}">' in html
+    words = ["Portfolio overview", "Needs attention", "1 customer, compared with", "Sorted by"]
+    german = ["Portfolio-Übersicht", "Braucht Aufmerksamkeit", "1 Kunde, verglichen mit"]
+    for text in german if locale == "de_DE" else words:
+        assert text in html, text
+    if locale == "de_DE":  # the agency's language throughout, not only its numbers
+        assert not [w for w in words if w in html]
 
 
 def test_portfolio_wears_the_agencys_brand(tmp_path):

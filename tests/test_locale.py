@@ -292,12 +292,17 @@ def test_catalogs_are_complete_and_compiled():
     method_map = [
         ("portal_reports/**.py", "python"),
         ("templates/email/**.j2", "jinja2"),
+        ("templates/portfolio/**.j2", "jinja2"),
         ("notebooks/*.ipynb", "portal_reports._catalog.extract_notebook"),
     ]
     found = {
         message if isinstance(message, str) else message[0]
         for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map={"templates/email/**.j2": {"encoding": "utf-8"}}
+            str(ROOT),
+            method_map,
+            options_map={
+                f"templates/{t}/**.j2": {"encoding": "utf-8"} for t in ("email", "portfolio")
+            },
         )
     }
     assert {"Leads report", "At a glance", "{city} time", "Hello,"} <= found
@@ -306,10 +311,18 @@ def test_catalogs_are_complete_and_compiled():
         po = read_po(fh)
     with (folder / "portal_reports.mo").open("rb") as fh:
         mo = read_mo(fh)
-    translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
-    missing = found - set(translated)
+
+    def key(value):  # a plural message is (singular, plural): keyed by its singular
+        return value if isinstance(value, str) else tuple(value)
+
+    translated = {
+        key(m.id): key(m.string)
+        for m in po
+        if m.id and m.string and all(key(m.string)) and not m.fuzzy
+    }
+    missing = found - {k if isinstance(k, str) else k[0] for k in translated}
     assert not missing, "untranslated: " + ", ".join(sorted(missing))
-    assert {m.id: m.string for m in mo if m.id} == translated
+    assert {key(m.id): key(m.string) for m in mo if m.id} == translated
 
 
 def test_charts_speak_the_language_and_wear_the_brand():

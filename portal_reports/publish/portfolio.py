@@ -22,7 +22,7 @@ from .._io import atomic_write
 from ..customers import Brand, CustomersConfig
 from ..dates import format_utc, parse_month, shift_month
 from ..errors import ConfigError, ManifestError, ReportError, TemplateError
-from ..i18n import DEFAULT_LOCALE, language_for, month_label, using
+from ..i18n import DEFAULT_LOCALE, N_, _, current, language_for, month_label, using
 from .manifest import MANIFEST, Manifest
 
 PORTFOLIO = "portfolio"
@@ -35,10 +35,18 @@ DROP_PTS = -0.05
 LISTED_DROPS = 5
 SORTS = ("change", "revenue", "leads", "sessions", "name")
 _LABELS = {
-    "sessions": "Sessions",
-    "leads": "Leads",
-    "revenue": "Revenue",
-    "conversion": "Conversion",
+    "sessions": N_("Sessions"),
+    "leads": N_("Leads"),
+    "revenue": N_("Revenue"),
+    "conversion": N_("Conversion"),
+}
+#: The footnote's last sentence, by ``--sort``.
+_SORTED_BY = {
+    "change": N_("Sorted by the change in leads, biggest drop first."),
+    "revenue": N_("Sorted by revenue."),
+    "leads": N_("Sorted by leads."),
+    "sessions": N_("Sorted by sessions."),
+    "name": N_("Sorted by name."),
 }
 
 
@@ -300,7 +308,7 @@ def _fmt_change(key: str, value: float | None) -> str:
         return "–"
     sign = "±" if abs(value) < 0.0005 else "+" if value > 0 else "−"
     if key == "conversion":
-        return f"{sign}{fmt_amount(abs(value) * 100, 1)} pts"
+        return _("{value} pts").format(value=f"{sign}{fmt_amount(abs(value) * 100, 1)}")
     return f"{sign}{fmt_pct(abs(value))}"
 
 
@@ -320,8 +328,8 @@ def _context(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def _context_in_locale(portfolio: Portfolio) -> dict[str, Any]:
-    from ..i18n import current
     from ..reports.format import fmt_int, fmt_pct
+    from .export import css_string, page_counter_css
 
     fmts = {"sessions": fmt_int, "leads": fmt_int, "conversion": fmt_pct}
     # Revenue is in each customer's own currency: one total only when they all share one,
@@ -375,7 +383,7 @@ def _context_in_locale(portfolio: Portfolio) -> dict[str, Any]:
                 "status": row.status,
                 "reports": row.reports,
                 "data_check": row.data_check or "–",
-                "targets": f"{met}/{total} met" if total else "–",
+                "targets": _("{met}/{total} met").format(met=met, total=total) if total else "–",
                 "targets_class": "" if not total else "met" if met == total else "behind",
                 "flagged": row.flagged,
                 "note": row.note,
@@ -390,7 +398,7 @@ def _context_in_locale(portfolio: Portfolio) -> dict[str, Any]:
             now = row.figures.get(key) if row.figures else None
             fmt = money(row.currency) if key == "revenue" else fmts[key]
             parts.append(
-                f"{_LABELS[key]} {_fmt_change(key, delta)} ({fmt(before)} \u2192 {fmt(now)})"
+                f"{_(_LABELS[key])} {_fmt_change(key, delta)} ({fmt(before)} \u2192 {fmt(now)})"
             )
         drops.append({"name": row.name, "text": "; ".join(parts)})
     total = cells(portfolio.total, portfolio.previous_total, common, total=True)
@@ -411,6 +419,11 @@ def _context_in_locale(portfolio: Portfolio) -> dict[str, Any]:
         "failed": sum(1 for s in statuses if s != "ok"),
         "mismatches": sum(1 for r in portfolio.rows if r.data_check == "mismatch"),
         "sort": portfolio.sort,
+        "sort_text": _(_SORTED_BY[portfolio.sort]),
+        # the PDF's page footers, as CSS strings (the stylesheet is part of the template)
+        "footer_css": css_string(_("Portfolio overview · agency only")),
+        "page_css": page_counter_css(_("Page {page} of {pages}")),
+        "lang": current().locale.replace("_", "-"),
         "drop_pct": f"{abs(DROP_PCT) * 100:.0f}%",
         "drop_pts": f"{abs(DROP_PTS) * 100:.0f}",
         "sandbox": portfolio.sandbox,
@@ -442,9 +455,12 @@ def render_html(portfolio: Portfolio) -> str:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
     try:
-        return env.get_template("portfolio.html.j2").render(_context(portfolio))
+        with using(language_for(portfolio.locale)):  # the agency's language, words and numbers
+            env.install_gettext_translations(current().translations, newstyle=True)  # type: ignore[attr-defined]
+            return env.get_template("portfolio.html.j2").render(_context_in_locale(portfolio))
     except jinja2.TemplateSyntaxError as exc:  # the project's template: bad input (exit 2)
         from .export import template_error
 
