@@ -645,3 +645,19 @@ def test_project_customers_toml_has_the_demo_customers():
             a.rpartition("@")[2].endswith((".example", "example.com"))
             for a in book[customer].envelope
         )
+
+
+def test_a_broken_email_template_names_its_file_and_line(monkeypatch, tmp_path, reports, config):
+    """A project's email template that Jinja cannot compile: one line with its file and line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PORT", str(free_port()))
+    broken = tmp_path / "templates" / "email" / "body.txt.j2"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("Hello,\n\n{{ customer_name }\n", encoding="utf-8")
+    args = ["email", "--month", MONTH, "--dry-run", "--reports-dir", str(reports)]
+    result = CliRunner().invoke(cli, [*args, "--config", str(config), "--customer", "acme-dental"])
+    assert result.exit_code == 2, result.output  # bad input, as a broken report template
+    assert result.output.strip() == (
+        "Error: email template cannot be loaded: templates/email/body.txt.j2, line 3: "
+        "unexpected '}'"
+    )

@@ -231,6 +231,11 @@ def _render(
         subject = " ".join(env.get_template("subject.txt.j2").render(context).split())
         text = env.get_template("body.txt.j2").render(context)
         html = env.get_template("body.html.j2").render(context)
+    except jinja2.TemplateSyntaxError as exc:  # the project's template: bad input (exit 2)
+        from ..errors import TemplateError
+        from ..publish.export import template_error
+
+        raise TemplateError(f"email template cannot be loaded: {template_error(exc)}") from None
     except jinja2.TemplateError as exc:
         raise MailError(f"email template error: {exc}") from None
     return subject, text, html, chart_cid, logo_cid, attachments, domain

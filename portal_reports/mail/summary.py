@@ -101,6 +101,11 @@ def build_summary(
     try:
         text = env.get_template("summary.txt.j2").render(context)
         html = env.get_template("summary.html.j2").render(context)
+    except jinja2.TemplateSyntaxError as exc:  # the project's template: bad input (exit 2)
+        from ..errors import TemplateError
+        from ..publish.export import template_error
+
+        raise TemplateError(f"summary template cannot be loaded: {template_error(exc)}") from None
     except jinja2.TemplateError as exc:
         raise MailError(f"summary template error: {exc}") from None
     domain = addr_spec(sender).rpartition("@")[2] or "localhost"

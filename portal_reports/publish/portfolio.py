@@ -423,7 +423,7 @@ def _context_in_locale(portfolio: Portfolio) -> dict[str, Any]:
         # the PDF's page footers, as CSS strings (the stylesheet is part of the template)
         "footer_css": css_string(_("Portfolio overview · agency only")),
         "page_css": page_counter_css(_("Page {page} of {pages}")),
-        "lang": current().locale.replace("_", "-"),
+        "lang": current().html_lang,
         "drop_pct": f"{abs(DROP_PCT) * 100:.0f}%",
         "drop_pts": f"{abs(DROP_PTS) * 100:.0f}",
         "sandbox": portfolio.sandbox,
