@@ -237,3 +237,24 @@ def test_a_month_to_date_fetch_is_not_up_to_date_once_the_month_is_over(server):
     # and its daily charts end on the day it was fetched: no line of zeros over days to come
     assert len(charts.conversion_by_day(during).axes[0].lines[0].get_xdata()) == 6
     assert len(charts.conversion_by_day(later).axes[0].lines[0].get_xdata()) == 30
+
+
+def test_active_only_holds_when_the_portal_ignores_is_active(server, caplog):
+    """``is_active=true`` asks for the sessions still running; a Portal that ignores it sends
+    the ended ones too: they are left out here, with one warning."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="portal_reports.client")
+    ended = [{**s, "ended_at": s["created_at"].replace("T10", "T11")} for s in SESSIONS[:2]]
+    fake_portal(server, MONTH, [*ended, *SESSIONS[2:]], info())  # ignores every filter
+    with PortalClient(server.url, SECRET, progress=False) as client:
+        active = client.month_sessions(MONTH, is_active=True)
+        ended_only = client.month_sessions(MONTH, is_active=False)
+        everything = client.month_sessions(MONTH)
+    assert [s["id"] for s in active] == ["s2", "s3"]
+    assert [s["id"] for s in ended_only] == ["s0", "s1"] and len(everything) == 4
+    warnings = [r.getMessage() for r in caplog.records if "is_active" in r.getMessage()]
+    assert warnings == [
+        "GET /api/v1/bff/sessions: the Portal did not apply is_active=true: it sent 2 ended "
+        "session(s); they were left out here"
+    ]

@@ -195,7 +195,8 @@ class PortalClient:
         filter (one reading only ``connectors[]``, say) sends every session, and the others
         are dropped, with one warning per client. Paging still follows the Portal's
         ``metadata.total``; the filter applies on top. ``is_active=True`` sends
-        ``is_active=true`` (the spec's "active sessions only"); ``is_active=False`` sends
+        ``is_active=true`` (the spec's "active sessions only") and keeps only the sessions
+        with ``ended_at`` null, warning once if the Portal sent others; ``is_active=False`` sends
         nothing and keeps the ended sessions here, since the spec does not say what
         ``is_active=false`` means to the server.
         """
@@ -210,6 +211,8 @@ class PortalClient:
         items = pager.walk(params, self._show_progress(progress))
         if wanted:
             items = self._matching_connectors(items, wanted)
+        if is_active:
+            items = self._still_active(items)
         if is_active is False:  # the spec has no "ended only" filter: keep ended ones here
             return (item for item in items if item.get("ended_at") is not None)
         return items
@@ -237,6 +240,22 @@ class PortalClient:
                 "reads the 'connectors' parameter)",
             )
             log.debug("GET %s: %d session(s) outside the filter", SESSIONS_PATH, dropped)
+
+    def _still_active(self, items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The items still running (``ended_at`` null), as ``is_active=true`` asks; warns
+        (once per client) when the Portal sent ended ones, having ignored the filter."""
+        dropped = 0
+        for item in items:
+            if item.get("ended_at") is None:
+                yield item
+            else:
+                dropped += 1
+        if dropped:
+            self._warn_once(
+                "is_active",
+                f"GET {SESSIONS_PATH}: the Portal did not apply is_active=true: it sent "
+                f"{dropped} ended session(s); they were left out here",
+            )
 
     def _warn_once(self, key: str, message: str) -> None:
         """Log ``message`` as a warning unless this client (family) already gave ``key``."""
