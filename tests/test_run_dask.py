@@ -194,3 +194,25 @@ def _cmdline_bytes(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_a_ctrl_c_landing_in_an_ignored_callback_is_raised_again_outside_it():
+    """CPython ignores exceptions raised in importlib's module-lock weakref callback
+    ("Exception ignored in: ..._get_module_lock.<locals>.cb"): a Ctrl-C landing there was lost
+    and the run went on. The handler raises it again a moment later, outside the callback."""
+    import signal
+
+    from portal_reports.cli import _interrupt
+
+    namespace: dict = {}
+    exec(compile("def cb():\n    return sys._getframe()\n", "<frozen importlib._bootstrap>", "exec"),
+         {"sys": sys}, namespace)  # fmt: skip
+    previous = signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    try:
+        _interrupt(signal.SIGINT, namespace["cb"]())  # no exception there: deferred
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 0.01
+        with pytest.raises(KeyboardInterrupt):
+            _interrupt(signal.SIGALRM, sys._getframe())  # the alarm, back in ordinary code
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

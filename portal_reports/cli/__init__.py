@@ -23,15 +23,31 @@ from .app import EXIT_CODES, PortalGroup, cli, exit_code_for, exit_stdout_closed
 __all__ = ["EXIT_CODES", "PortalGroup", "cli", "exit_code_for", "main"]
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
+def _in_ignored_callback(frame: object) -> bool:
+    """Whether ``frame`` is importlib's module-lock weakref callback, where CPython prints
+    "Exception ignored in: ..._get_module_lock.<locals>.cb" and drops a KeyboardInterrupt."""
+    code = getattr(frame, "f_code", None)
+    return code is not None and code.co_name == "cb" and "importlib" in code.co_filename
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C (and SIGTERM) as KeyboardInterrupt, raised where it cannot be lost: landing in
+    a callback whose exceptions CPython ignores, it is raised again a moment later."""
+    import signal
+
+    if _in_ignored_callback(frame):
+        signal.setitimer(signal.ITIMER_REAL, 0.01)  # SIGALRM comes back here, outside it
+        return
+    raise KeyboardInterrupt
 
 
 def main() -> None:
     """Console-script entry point."""
     import signal
 
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGALRM, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as cleanly as Ctrl-C
     try:
         cli(prog_name="portal-reports")
     finally:
