@@ -210,52 +210,53 @@ class PortalClient:
         pager = SessionPager(self._request, self._transport.invalid, self.per_page, max_total)
         items = pager.walk(params, self._show_progress(progress))
         if wanted:
-            items = self._matching_connectors(items, wanted)
+            items = self._applied(
+                items,
+                connector_matcher(wanted),
+                "connectors",
+                lambda first, _n: (
+                    f"GET {SESSIONS_PATH}: the Portal did not apply the connector filter "
+                    f"({', '.join(wanted)}): it sent sessions of other connectors, such as "
+                    f"{_connector_name(first)}; they were left out here (check the Portal "
+                    "reads the 'connectors' parameter)"
+                ),
+            )
         if is_active:
-            items = self._still_active(items)
+            items = self._applied(
+                items,
+                lambda item: item.get("ended_at") is None,
+                "is_active",
+                lambda _first, dropped: (
+                    f"GET {SESSIONS_PATH}: the Portal did not apply is_active=true: it sent "
+                    f"{dropped} ended session(s); they were left out here"
+                ),
+            )
         if is_active is False:  # the spec has no "ended only" filter: keep ended ones here
             return (item for item in items if item.get("ended_at") is not None)
         return items
 
-    def _matching_connectors(
-        self, items: Iterator[dict[str, Any]], wanted: list[str]
+    def _applied(
+        self,
+        items: Iterator[dict[str, Any]],
+        keep: Callable[[dict[str, Any]], bool],
+        key: str,
+        message: Callable[[dict[str, Any], int], str],
     ) -> Iterator[dict[str, Any]]:
-        """The items of the connectors asked for; warns (once per client) about the others,
-        which a Portal that applied the filter would not have sent."""
-        match = connector_matcher(wanted)
-        first: dict[str, Any] | None = None  # the first left out, for the message; no list:
-        dropped = 0  # a month of hundreds of thousands of sessions may be left out
+        """The items a filter sent to the Portal keeps: a Portal that applied it sends no
+        others, so any left out here mean it ignored the filter, which ``message(first left
+        out, how many)`` tells once per client (``key``). Counted, not kept: a month of
+        hundreds of thousands of sessions may be left out."""
+        first: dict[str, Any] | None = None
+        dropped = 0
         for item in items:
-            if match(item):
+            if keep(item):
                 yield item
             else:
                 first = first or item
                 dropped += 1
         if first is not None:
-            self._warn_once(
-                "connectors",
-                f"GET {SESSIONS_PATH}: the Portal did not apply the connector filter "
-                f"({', '.join(wanted)}): it sent sessions of other connectors, such as "
-                f"{_connector_name(first)}; they were left out here (check the Portal "
-                "reads the 'connectors' parameter)",
-            )
-            log.debug("GET %s: %d session(s) outside the filter", SESSIONS_PATH, dropped)
-
-    def _still_active(self, items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """The items still running (``ended_at`` null), as ``is_active=true`` asks; warns
-        (once per client) when the Portal sent ended ones, having ignored the filter."""
-        dropped = 0
-        for item in items:
-            if item.get("ended_at") is None:
-                yield item
-            else:
-                dropped += 1
-        if dropped:
-            self._warn_once(
-                "is_active",
-                f"GET {SESSIONS_PATH}: the Portal did not apply is_active=true: it sent "
-                f"{dropped} ended session(s); they were left out here",
-            )
+            self._warn_once(key, message(first, dropped))
+            log.debug("GET %s: %d session(s) outside the %s filter", SESSIONS_PATH, dropped, key)
 
     def _warn_once(self, key: str, message: str) -> None:
         """Log ``message`` as a warning unless this client (family) already gave ``key``."""
