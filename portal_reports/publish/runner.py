@@ -313,7 +313,6 @@ class _Pending:
     inputs: dict[str, str] = field(default_factory=dict)  # report -> its inputs sha256
     kept: list[Report] = field(default_factory=list)  # other reports, still valid
     kept_manifest: Manifest | None = None  # the earlier run they come from
-    missing: list[str] = field(default_factory=list)  # other reports, not made for this data
     order: dict[str, int] = field(default_factory=dict)  # the registry's order of reports
     waiting: int = 0
     key_chart: bytes | None = None  # chart.png as a worker drew it
@@ -495,10 +494,10 @@ def _batch(
         item.order = {name: i for i, name in enumerate(registry.names)}
         if others:
             _keep_others(item, others, report_inputs(data, others, formats, code))
-            if item.missing:
+            if item.run.missing_reports:
                 say(
                     f"{month} {customer or ALL_CUSTOMERS_DIR}: note: "
-                    f"{', '.join(item.missing)} not made from this data (email holds the "
+                    f"{', '.join(item.run.missing_reports)} not made from this data (email holds the "
                     "month back until they are: run without --report)"
                 )
         data_files = data.files()
@@ -601,7 +600,6 @@ def _keep_others(item: _Pending, others: Sequence[Report], inputs: dict[str, str
             or any(o.report == report.name for o in earlier.outputs)
         )
         if listed or any(path.exists() for path in files):
-            item.missing.append(report.name)
             run.missing_reports.append(report.name)
             for path in files:
                 path.unlink(missing_ok=True)
@@ -691,5 +689,5 @@ def _finish(item: _Pending, chosen: Sequence[Report], executor: str) -> None:
         "reports": {r.name: reports[r.name] for r in listed if r.name in reports},
     }
     run.manifest_path = write_manifest(
-        run, item.data, item.provenance, extra, listed, execution, tuple(item.missing)
+        run, item.data, item.provenance, extra, listed, execution, tuple(run.missing_reports)
     )
